@@ -1,0 +1,1 @@
+# steadydose: the device package (pure core + thin hardware shells), copied to the Pico as /steadydose.

@@ -1,0 +1,1 @@
+# steadydose.drivers: hardware drivers; each takes its pins/buses as arguments.
