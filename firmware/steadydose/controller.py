@@ -55,10 +55,14 @@ class Controller:
 
     # ---- plumbing ----
     def _begin(self, wall, mono):
+        # start handling one input: actions of this input collect in self.out
+        self.out = []
+        self._at(wall, mono)
+        self._advance()
+
+    def _at(self, wall, mono):
         self.wall = wall
         self.elapsed = self.e0 + mono
-        self.out = []
-        self._advance()
 
     def _end(self):
         lvl = self.alarms.sounding(self.elapsed)
@@ -288,7 +292,8 @@ class Controller:
         self.out.append(("move", name, k))
 
     def motor_done(self, wall, mono):
-        self.wall, self.elapsed, self.out = wall, self.e0 + mono, []
+        self.out = []
+        self._at(wall, mono)
         if self.motion is None:
             return self._end()
         kind, _ = self.motion
@@ -303,7 +308,7 @@ class Controller:
                 self._clear("jam")
             if self.then is not None:
                 slot, self.then = self.then, None
-                self._begin(wall, mono)
+                self._advance()
                 d = gate.decide(self.st.sched, self.st, self.wall, self.elapsed, self.st.trusted, False,
                                 self.st.supply, self.p.rolling_s)
                 if d.ok and d.slot.name == slot.name:
@@ -325,11 +330,12 @@ class Controller:
             self._record("alarm_cleared", cause="missed")
         self._show_note("taken", {"slot": slot.name, "mg": slot.mg, "units": slot.units})
         self._check_supply()
-        self._begin(wall, mono)
+        self._advance()
         return self._end()
 
     def motor_failed(self, wall, mono):
-        self.wall, self.elapsed, self.out = wall, self.e0 + mono, []
+        self.out = []
+        self._at(wall, mono)
         if self.motion is None:
             return self._end()
         if self.tries == 0:
@@ -350,7 +356,7 @@ class Controller:
         if slot is not None:
             self._record("refused", reason=gate.FAULT, rule=gate.RULE_OF[gate.FAULT], slot=slot.name)
             self._show_note("refused", {"reason": gate.FAULT, "rule": "R-DEVICE", "slot": slot.name})
-        self._begin(wall, mono)
+        self._advance()
         return self._end()
 
     def _flush(self):
@@ -406,13 +412,11 @@ class Controller:
     def set_clock(self, to, wall, mono):
         """The RTC was set from `wall` to `to` (both device times)."""
         self._begin(wall, mono)
-        delta = to - wall
-        self._record("clock_set", **{"from": format_utc(wall), "to": format_utc(to)})
+        was = self.st.trusted
         self.wall = to
-        limit = self.p.clock_jump_s
-        if delta > limit or -delta > limit:
-            if self.st.trusted:
-                self._untrust("forward_jump" if delta > 0 else "backward_jump")
+        self._record("clock_set", **{"from": format_utc(wall), "to": format_utc(to)})
+        if was and not self.st.trusted:  # the record itself untrusted the clock: a jump
+            self._untrust(self.st.untrusted_reason)
         self._advance()
         return self._end()
 

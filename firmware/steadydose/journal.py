@@ -62,8 +62,9 @@ def decode(text):
 class State:
     """Everything the device must remember across a power cut, derived from records alone."""
 
-    def __init__(self, plans):
+    def __init__(self, plans, clock_jump_s=300):
         self.plans = plans
+        self.clock_jump_s = clock_jump_s  # R-CLOCK: sets beyond this untrust the clock
         self.base = None  # the prescriber's plan (Plan), or None
         self.plan = None  # the plan being run: the base or its generated taper
         self.sched = None  # Schedule of self.plan, or None when dosing is stopped
@@ -97,7 +98,7 @@ class State:
             fn(self, rec)
         self.last_t = rec["t"]
         self.last_rec_e = rec["e"]
-        if self.trusted:
+        if self.trusted and ev != "clock_set":
             self.last_trusted = rec["t"]
 
     def _set_plan(self, plan, t):
@@ -160,6 +161,17 @@ class State:
             if self.floor is None or cut > self.floor:
                 self.floor = cut
 
+    def _clock_set(self, rec):
+        # The record is stamped with the new time. A jump untrusts the clock in the same record, so no
+        # power cut between it and the `clock_untrusted` line can leave a jumped clock trusted.
+        old, new = parse_utc(rec["from"]), parse_utc(rec["to"])
+        if self.trusted:
+            self.last_trusted = old
+            if new - old > self.clock_jump_s:
+                self._untrusted({"reason": "forward_jump"})
+            elif old - new > self.clock_jump_s:
+                self._untrusted({"reason": "backward_jump"})
+
     def _untrusted(self, rec):
         self.trusted = False
         self.untrusted_reason = rec["reason"]
@@ -199,6 +211,7 @@ _APPLY = {
     "dispensed": State._dispensed,
     "missed": State._missed,
     "window_open": State._window_open,
+    "clock_set": State._clock_set,
     "clock_untrusted": State._untrusted,
     "clock_confirmed": State._confirmed,
     "fault": State._fault,
@@ -209,9 +222,9 @@ _APPLY = {
 }
 
 
-def rebuild(records, plans):
+def rebuild(records, plans, clock_jump_s=300):
     """The state after applying `records` in order (boot recovery)."""
-    st = State(plans)
+    st = State(plans, clock_jump_s)
     for rec in records:
         st.apply(rec)
     return st

@@ -49,10 +49,23 @@ def weekday(n):
     return (n + 1) % 7
 
 
+def _is_digit(c):
+    # ASCII only: CPython's str.isdigit() (and int()) also take other scripts' digits ("\uff12"),
+    # MicroPython's do not; a date or a TZ string must mean the same on both.
+    return "0" <= c <= "9"
+
+
+def _is_alpha(c):
+    return "A" <= c <= "Z" or "a" <= c <= "z"
+
+
 def _digits(s, i, j):
     part = s[i:j]
-    if len(part) != j - i or not part.isdigit():
+    if len(part) != j - i:
         raise ValueError("expected digits")
+    for c in part:
+        if not _is_digit(c):
+            raise ValueError("expected digits")
     return int(part)
 
 
@@ -151,10 +164,13 @@ class PosixTZ:
             if j < 0:
                 raise ValueError("unclosed '<' in zone name")
             name = s[i + 1 : j]
+            for c in name:
+                if not (_is_alpha(c) or _is_digit(c) or c in "+-"):
+                    raise ValueError("bad character in quoted zone name")
             self._i = j + 1
         else:
             j = i
-            while j < len(s) and s[j].isalpha():
+            while j < len(s) and _is_alpha(s[j]):
                 j += 1
             name = s[i:j]
             self._i = j
@@ -165,7 +181,7 @@ class PosixTZ:
     def _number(self):
         s, i = self._s, self._i
         j = i
-        while j < len(s) and s[j].isdigit():
+        while j < len(s) and _is_digit(s[j]):
             j += 1
         if j == i:
             raise ValueError("expected a number at position %d" % i)

@@ -1,0 +1,184 @@
+"""A virtual dispenser: the firmware's controller driven by virtual hardware and a virtual clock.
+
+True time (the world's) and the device's RTC time are kept apart, so clock faults and tampering can be
+simulated: the device believes its RTC. All times are device-time integers (seconds since 2024-01-01Z).
+The clock jumps from event to event; nothing sleeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from steadydose.controller import COMPARTMENTS, Controller
+from steadydose.journal import MemoryJournal, MemoryPlans, rebuild
+from steadydose.timebase import parse_utc
+
+RTC_LOST_READING = parse_utc("2000-01-01T00:00:00Z")  # what a DS3231 reads after losing power
+MOVE_S = 0  # the carousel turns within the second the action is taken (event granularity)
+
+
+@dataclass
+class Carousel:
+    """Forward-only carousel with N compartments, a home sensor and injectable jams."""
+
+    n: int = COMPARTMENTS
+    filled: list[bool] = field(default_factory=list)
+    position: int = 0  # 0: home/closed; k: compartment k presented
+    jammed: bool = False
+    closed: bool = True  # the cover's opening sits between two compartments
+    moves: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.filled:
+            self.filled = [True] * self.n
+
+    def fill(self, doses: int, start: int) -> None:
+        # compartments from `start` onwards (wrapping), `doses` of them
+        self.filled = [False] * self.n
+        for i in range(min(doses, self.n)):
+            self.filled[(start - 1 + i) % self.n] = True
+
+    def move(self, k: int) -> bool:
+        self.moves += 1
+        if self.jammed:
+            return False
+        if k > 0:
+            self.filled[k - 1] = False  # the patient takes what is presented
+        self.position = k
+        self.closed = k == 0
+        return True
+
+
+@dataclass
+class Buzzer:
+    played: list[tuple[int, str]] = field(default_factory=list)  # (true time, pattern or "off")
+
+    def play(self, t: int, pattern: str | None) -> None:
+        self.played.append((t, pattern or "off"))
+
+
+class VirtualDevice:
+    def __init__(self, start: int, *, compartments: int = COMPARTMENTS,
+                 require_signature: bool = False, verify: Callable | None = None) -> None:
+        self.true = start
+        self.rtc_offset = 0  # device clock = true time + offset
+        self.rtc_lost = False
+        self.on = False
+        self.boot_true = start
+        self.journal = MemoryJournal()
+        self.plans = MemoryPlans()
+        self.carousel = Carousel(compartments)
+        self.buzzer = Buzzer()
+        self.require_signature = require_signature
+        self.verify = verify
+        self.ctrl: Controller | None = None
+        self.events: list[tuple[int, dict]] = []  # (true time, record)
+        self.screens: list[tuple[int, str, dict]] = []  # (true time, screen, fields)
+        self.listeners: list[Callable[[int, dict], None]] = []
+        self.on_screen: Callable[[int, str, dict], None] | None = None
+
+    # -- clocks --
+    @property
+    def wall(self) -> int:
+        return self.true + self.rtc_offset
+
+    @property
+    def mono(self) -> int:
+        return self.true - self.boot_true
+
+    def advance(self, true_t: int) -> None:
+        """Let true time pass up to true_t, running every time-driven step the device takes on the way."""
+        while self.on and self.ctrl is not None:
+            due = self.ctrl.next_due()
+            if due is None:
+                break
+            t = due - self.rtc_offset
+            if t > true_t:
+                break
+            self.true = max(self.true, t)
+            self._perform(self.ctrl.tick(self.wall, self.mono))
+        self.true = max(self.true, true_t)
+
+    # -- actions on the device --
+    def power_on(self) -> None:
+        if self.on:
+            return
+        self.on = True
+        self.boot_true = self.true
+        if self.rtc_lost:
+            self.rtc_offset = RTC_LOST_READING - self.true
+        st = rebuild(self.journal.records(), self.plans)
+        self.ctrl = Controller(st, self.journal, compartments=self.carousel.n, verify=self.verify,
+                               require_signature=self.require_signature)
+        lost, self.rtc_lost = self.rtc_lost, False
+        self._perform(self.ctrl.power_on(self.wall, self.mono, rtc_lost=lost))
+
+    def power_off(self) -> None:
+        # volatile state is gone; only the journal's records (and the plan store) survive
+        self.on = False
+        self.ctrl = None
+
+    def take(self) -> None:
+        if self.on:
+            self._perform(self.ctrl.take(self.wall, self.mono))
+
+    def request_stop(self) -> None:
+        if self.on:
+            self._perform(self.ctrl.request_stop(self.wall, self.mono))
+
+    def silence(self) -> None:
+        if self.on:
+            self._perform(self.ctrl.silence(self.wall, self.mono))
+
+    def set_clock(self, to: int) -> None:
+        if self.on:
+            old = self.wall
+            self.rtc_offset = to - self.true
+            self._perform(self.ctrl.set_clock(to, old, self.mono))
+
+    def confirm_clock(self) -> None:
+        if self.on:
+            self._perform(self.ctrl.confirm_clock(self.wall, self.mono))
+
+    def load_plan(self, obj) -> None:
+        if self.on:
+            self._perform(self.ctrl.load_plan(obj, self.wall, self.mono))
+
+    def refill(self, doses: int) -> None:
+        if self.on:
+            self.carousel.fill(doses, self.carousel.position % self.carousel.n + 1)
+            self._perform(self.ctrl.refill(self.wall, self.mono, doses))
+
+    # -- hardware events (apply whether on or off) --
+    def rtc_lost_power(self) -> None:
+        self.rtc_lost = True
+
+    def jam(self) -> None:
+        self.carousel.jammed = True
+
+    def clear_jam(self) -> None:
+        self.carousel.jammed = False
+
+    # -- performing the controller's actions --
+    def _perform(self, actions: list) -> None:
+        queue = list(actions)
+        while queue:
+            act = queue.pop(0)
+            kind = act[0]
+            if kind == "record":
+                self.events.append((self.true, act[1]))
+                for fn in self.listeners:
+                    fn(self.true, act[1])
+            elif kind == "move":
+                ok = self.carousel.move(act[2])
+                step = self.ctrl.motor_done if ok else self.ctrl.motor_failed
+                queue.extend(step(self.wall, self.mono))
+            elif kind == "close":
+                self.carousel.closed = True
+            elif kind in ("sound", "alarm"):
+                self.buzzer.play(self.true, act[1])
+            elif kind == "show":
+                self.screens.append((self.true, act[1], act[2]))
+                if self.on_screen is not None:
+                    self.on_screen(self.true, act[1], act[2])
