@@ -10,10 +10,9 @@ from pathlib import Path
 
 import click
 
-from steadydose.timebase import format_utc, parse_date, parse_utc
-
 from sim.patients import PATIENTS
 from sim.scenario import Action, Scenario, ScenarioError, event_json, parse_scenario, run_scenario
+from steadydose.timebase import format_utc, parse_date, parse_utc
 
 
 def demo_plan() -> dict:

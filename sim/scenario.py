@@ -11,11 +11,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from steadydose.plan import check_plan, unwrap_signed
-from steadydose.timebase import format_utc, parse_utc
-
 from sim.device import VirtualDevice
 from sim.patients import PATIENTS, make_patient
+from steadydose.plan import check_plan, unwrap_signed
+from steadydose.timebase import format_utc, parse_utc
 
 PERSON_ACTIONS = {"take", "request_stop", "silence", "set_clock", "confirm_clock", "load_plan", "refill"}
 HARDWARE_ACTIONS = {"power_off", "power_on", "rtc_lost_power", "jam", "clear_jam"}

@@ -6,8 +6,8 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from steadydose.profile import GABAPENTIN, HARD
 
+from steadydose.profile import GABAPENTIN, HARD
 from tests.mpy import (
     FIRMWARE,
     MPY_HELPERS,

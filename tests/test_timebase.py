@@ -476,6 +476,9 @@ def posix_rules(draw):
         else:
             first = (dt.date(2023, month, 1) - dt.date(2023, 1, 1)).days
             n = first + draw(st.integers(0, 27))
+            # CPython's zoneinfo puts J59 on Feb 29 in leap years (its test is `d >= 59`, where
+            # J60 is meant); POSIX, glibc and timebase keep J59 on Feb 28 (see the glibc test).
+            assume(kind != "J" or n + 1 != 59)
             if kind == "J":
                 text = oracle = "J%d" % (n + 1)
             else:
@@ -514,8 +517,18 @@ def test_generated_rules_agree_with_zoneinfo(rules, t, delta):
 
 def test_n_and_j_rules_agree_with_glibc():
     """The `n` (zero-based, Feb 29 counted) and `Jn` (Feb 29 never counted) rules against the C
-    library's own TZ parser, in a child process (setting TZ here would leak into other tests)."""
-    rules = ["AAA0BBB-1,59/0,300/0", "AAA0BBB-1,J60/0,J300/0", "AAA0BBB-1,31/1,J365/0", "AAA0BBB-1,0/3,365/0"]
+    library's own TZ parser, in a child process (setting TZ here would leak into other tests).
+
+    These are the cases where CPython's zoneinfo is wrong (`n` a day early, J59 on Feb 29 in leap
+    years), so glibc is the oracle here."""
+    rules = [
+        "AAA0BBB-1,59/0,300/0",
+        "AAA0BBB-1,J60/0,J300/0",
+        "AAA0BBB-1,J59/0,J300/0",
+        "AAA0BBB-1,58/0,J365/0",
+        "AAA0BBB-1,31/1,J365/0",
+        "AAA0BBB-1,0/3,365/0",
+    ]
     instants = [
         tb.parse_utc("%04d-%s" % (y, md))
         for y in (2024, 2026, 2028)
@@ -525,6 +538,7 @@ def test_n_and_j_rules_agree_with_glibc():
             "02-01T00:30:00Z",
             "02-01T01:30:00Z",
             "02-28T12:00:00Z",
+            "02-28T00:30:00Z",
             "02-29T12:00:00Z" if y % 4 == 0 else "03-01T12:00:00Z",
             "10-27T23:30:00Z",
             "12-31T22:30:00Z",

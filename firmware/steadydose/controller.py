@@ -302,7 +302,6 @@ class Controller:
         self._flush()
         if kind == "home":
             self.homed = True
-            self.st.pos = 0
             if self.st.jammed:
                 self._record("fault_cleared", kind="jam")
                 self._clear("jam")
@@ -350,8 +349,6 @@ class Controller:
             self.homed = False
         if not self.st.jammed:
             self._record("fault", kind="jam" if kind == "dispense" else "home_lost")
-            if kind == "home":
-                self.st.jammed = True  # volatile: homing is retried at the next take
         self._raise("jam", A.MEDIUM)
         if slot is not None:
             self._record("refused", reason=gate.FAULT, rule=gate.RULE_OF[gate.FAULT], slot=slot.name)

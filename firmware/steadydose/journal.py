@@ -181,12 +181,11 @@ class State:
         self.untrusted_reason = None
 
     def _fault(self, rec):
-        if rec["kind"] == "jam":
+        if rec["kind"] in ("jam", "home_lost"):
             self.jammed = True
 
     def _fault_cleared(self, rec):
-        if rec["kind"] == "jam":
-            self.jammed = False
+        self.jammed = False
 
     def _refilled(self, rec):
         self.supply = rec["doses"]

@@ -1,0 +1,282 @@
+"""Hypothesis strategies for steadydose plans, shared by the plan, gate and controller properties.
+
+`valid_plans()` builds plan dicts (format v1) that pass check_plan *by construction*, so a failure
+anywhere is a real disagreement, never a badly generated input:
+
+- dose times of every step lie in one window [first, last] whose overnight gap keeps min_interval, so
+  doses stay apart within a day, across midnight and across step boundaries; steps with 3+ doses keep
+  every gap (overnight too) within 12 h;
+- daily totals walk from <= 900 mg in titration steps (+300 at most), plateaus and reductions
+  (G-REDUCE-STEP; faster than 300 mg a week only with W-REDUCE-FAST acknowledged), under the plan's
+  max_daily_mg, the renal band and (unless acknowledged) 1800 mg/day;
+- optionally the plan ends with a taper down to <= 300 mg/day held >= 7 days, then the open 0 mg step;
+- optionally a taper rule, kept only when a stop request could build a taper from every step.
+
+Variety: 100/300/400/600/800 mg units, 1-4 doses a day, real POSIX TZ strings (northern and southern
+hemisphere DST, no DST, half-hour offsets), start dates 2025-2030, optional late_min/early_min/
+min_interval_min/renal_crcl_ml_min/timezone/form, doses listed in any order.
+"""
+
+from hypothesis import strategies as st
+
+from steadydose import timebase
+from steadydose.plan import FORMAT, renal_band
+from steadydose.profile import GABAPENTIN as P
+from steadydose.taper import taper_levels
+
+UNITS = (100, 300, 400, 600, 800)
+_UNIT_CHOICES = (300, 100, 300, 100, 400, 600, 800)  # the tapering-friendly sizes weighted up
+
+# (IANA name for people, POSIX TZ the device uses)
+ZONES = (
+    ("Europe/London", "GMT0BST,M3.5.0/1,M10.5.0"),
+    ("Europe/Berlin", "CET-1CEST,M3.5.0,M10.5.0/3"),
+    ("America/New_York", "EST5EDT,M3.2.0,M11.1.0"),
+    ("America/Los_Angeles", "PST8PDT,M3.2.0,M11.1.0"),
+    ("Australia/Sydney", "AEST-10AEDT,M10.1.0,M4.1.0/3"),
+    ("Pacific/Auckland", "NZST-12NZDT,M9.5.0,M4.1.0/3"),
+    ("America/Santiago", "<-04>4<-03>,M9.1.6/24,M4.1.6/24"),
+    ("Australia/Lord_Howe", "<+1030>-10:30<+11>-11,M10.1.0,M4.1.0"),
+    ("America/Sao_Paulo", "<-03>3"),
+    ("Asia/Kolkata", "IST-5:30"),
+    ("Asia/Tokyo", "JST-9"),
+    ("UTC", "UTC0"),
+)
+
+FIRST_DAY = timebase.parse_date("2025-01-01")
+LAST_DAY = timebase.parse_date("2030-12-31")
+
+WEEK = P.reduce_hold_days  # a reduced step held this long is not fast (W-REDUCE-FAST)
+ZERO_FROM = P.zero_from.hi  # the step to 0 comes from <= this (G-REDUCE-STEP)
+TID_GAP = P.tid_gap.hi  # minutes
+
+
+def _ceil_div(a, b):
+    return -(-a // b)
+
+
+def _times(draw, n, first, last, interval):
+    """n sorted dose minutes inside [first, last] (first + 1440 - last >= interval), consecutive ones
+    >= interval apart; with 3+ doses every gap, overnight too, <= 12 h."""
+    if n == 1:
+        return [draw(st.integers(first, last))]
+    if n >= P.tid_min_doses:
+        span_min = max(1440 - TID_GAP, (n - 1) * interval)
+        t1 = draw(st.integers(first, min(first + 90, last - span_min)))
+        tn = draw(st.integers(t1 + span_min, min(last, t1 + (n - 1) * TID_GAP)))
+        top = TID_GAP
+    else:
+        t1 = draw(st.integers(first, last - (n - 1) * interval))
+        tn = draw(st.integers(t1 + (n - 1) * interval, last))
+        top = 1440
+    times = [t1]
+    left = tn - t1
+    for k in range(n - 2):
+        gaps_left = n - 1 - k
+        lo = max(interval, left - (gaps_left - 1) * top)
+        hi = min(top, left - (gaps_left - 1) * interval)
+        g = draw(st.integers(lo, hi))
+        times.append(times[-1] + g)
+        left -= g
+    times.append(tn)
+    return times
+
+
+def _capsules(draw, total_caps, n, max_caps):
+    """Split total_caps capsules over n doses, 1..max_caps each."""
+    out = []
+    left = total_caps
+    for k in range(n):
+        rest = n - 1 - k
+        lo = max(1, left - rest * max_caps)
+        hi = min(max_caps, left - rest)
+        c = draw(st.integers(lo, hi))
+        out.append(c)
+        left -= c
+    return out
+
+
+class _Ctx:
+    def __init__(self, unit, max_caps, interval, first, last, cap, max_doses):
+        self.unit = unit
+        self.max_caps = max_caps
+        self.interval = interval
+        self.first = first
+        self.last = last
+        self.cap = cap  # highest daily total allowed (max_daily_mg, renal band, 1800 unless acknowledged)
+        self.max_doses = max_doses
+
+
+def _step_doses(draw, ctx, lo_mg, hi_mg):
+    """Doses for one day with a total in [lo_mg, hi_mg] -> [(minute, mg)] or None if impossible."""
+    u = ctx.unit
+    c_lo = max(1, _ceil_div(lo_mg, u))
+    c_hi = hi_mg // u
+    n_max = min(4, ctx.max_doses, (ctx.last - ctx.first) // ctx.interval + 1)
+    ns = [n for n in range(1, n_max + 1) if n <= c_hi and n * ctx.max_caps >= c_lo and c_lo <= c_hi]
+    if not ns:
+        return None
+    n = draw(st.sampled_from(ns[::-1]))
+    caps = draw(st.integers(max(c_lo, n), min(c_hi, n * ctx.max_caps)))
+    split = _capsules(draw, caps, n, ctx.max_caps)
+    times = _times(draw, n, ctx.first, ctx.last, ctx.interval)
+    return [(t, c * u) for t, c in zip(times, split, strict=True)]
+
+
+def _reduce_bounds(prev, fast):
+    # Lowest total a reduction from prev may reach (G-REDUCE-STEP; 300/step unless fast is allowed).
+    most = P.reduce_step.hi if fast else P.reduce_step.soft_hi
+    return max(prev - most, _ceil_div(prev * (100 - P.reduce_pct), 100))
+
+
+def _dose_dicts(draw, doses, shuffle):
+    out = [{"time": timebase.format_hhmm(m), "mg": mg} for m, mg in doses]
+    if shuffle and len(out) > 1:
+        out = list(draw(st.permutations(out)))
+    return out
+
+
+def _taper_buildable(steps, unit, rule):
+    for _days, doses in steps:
+        if doses and taper_levels(sorted(doses), unit, rule) is None:
+            return False
+    return True
+
+
+@st.composite
+def valid_plans(draw, max_steps=6, taper=None, end_at_zero=None, discontinue=False):
+    """A random plan dict that passes check_plan.
+
+    taper: None = maybe, True = always try (kept only if buildable from every step), False = never.
+    end_at_zero: None = maybe, True/False = force trying / not trying a final taper to 0 mg.
+    discontinue: add "discontinue": "immediate" sometimes (off by default: it stops dosing at once).
+    """
+    renal = draw(st.one_of(st.none(), st.none(), st.integers(0, 140)))
+    band = renal_band(renal) if renal is not None else (0, P.max_daily.hi, 99)
+    allow_high = draw(st.booleans())  # may go above 1800 mg/day (acknowledged)
+    allow_fast = draw(st.booleans())  # may cut faster than 300 mg a week (acknowledged)
+    max_daily = draw(st.one_of(st.sampled_from([900, 1200, 1800, 2400, 3600]), st.integers(300, P.max_daily.hi)))
+    cap = min(max_daily, band[1], P.max_daily.hi if allow_high else P.max_daily.soft_hi)
+    # cap >= 300 always (max_daily >= 300, every renal band allows >= 300): 100 and 300 always fit.
+    unit = draw(st.sampled_from([u for u in _UNIT_CHOICES if u <= min(cap, P.titrate_start.hi)]))
+    max_caps = min(P.units_per_dose.hi, P.max_dose.hi // unit)
+    interval_field = draw(st.sampled_from([None, None, 180, 195, 240, 300]))
+    interval = interval_field or P.default_min_interval
+    first = draw(st.integers(300, 660))
+    last = draw(st.integers(first + 1440 - TID_GAP, min(1439, first + 1440 - interval)))
+    ctx = _Ctx(unit, max_caps, interval, first, last, cap, band[2])
+
+    n_steps = draw(st.integers(1, max_steps))
+    climb = draw(st.integers(0, 3)) == 0  # titrate as fast as allowed: reaches high daily totals
+    steps = []  # [(days or None, [(minute, mg)])]
+    prev = None
+    for k in range(n_steps):
+        if prev is None:
+            lo, hi = 1, min(cap, P.titrate_start.hi)
+        else:
+            lo, hi = _reduce_bounds(prev, allow_fast), min(cap, prev + P.titrate_step.hi)
+            if (climb or draw(st.integers(0, 2))) and prev + unit <= hi:
+                lo = prev + unit  # titrating up (the common shape of a plan's first weeks)
+        if climb:
+            lo = max(lo, hi - unit + 1)
+        doses = _step_doses(draw, ctx, lo, hi)
+        if doses is None:
+            break
+        total = sum(mg for _m, mg in doses)
+        reduced = prev is not None and total < prev
+        min_days = WEEK if reduced and not allow_fast else 1
+        days = draw(st.integers(min_days, max(min_days, 14)))
+        steps.append((days, doses))
+        prev = total
+        if k and not climb and draw(st.integers(0, 5)) == 0:
+            break
+    if not steps:  # cannot happen with the unit chosen <= cap, but keep the strategy total
+        steps.append((1, [(first, unit)]))
+        prev = unit
+
+    zero = draw(st.booleans()) if end_at_zero is None else end_at_zero
+    if zero:
+        tail = []
+        level = prev
+        ok = True
+        while level > ZERO_FROM:
+            lo = _reduce_bounds(level, allow_fast)
+            doses = _step_doses(draw, ctx, lo, level - unit)
+            if doses is None:
+                ok = False
+                break
+            level = sum(mg for _m, mg in doses)
+            days = draw(st.integers(1 if allow_fast else WEEK, 14))
+            tail.append((days, doses))
+        if ok:
+            steps.extend(tail)
+            last_days, last_doses = steps[-1]
+            # G-TAPER-DAYS: the level it stops from held >= 7 days is always enough.
+            steps[-1] = (max(last_days, P.taper_days.lo), last_doses)
+            steps.append((None, []))
+        else:
+            zero = False
+    if not zero:
+        steps[-1] = (None, steps[-1][1])  # G-END: the last step runs on
+
+    totals = [sum(mg for _m, mg in d) for _days, d in steps]
+    need_high = any(t > P.max_daily.soft_hi for t in totals)
+    need_fast = False
+    for i in range(1, len(steps)):
+        t, p = totals[i], totals[i - 1]
+        if 0 < t < p and (p - t > P.reduce_step.soft_hi or (steps[i][0] is not None and steps[i][0] < WEEK)):
+            need_fast = True
+
+    plan = {
+        "format": FORMAT,
+        "plan_id": draw(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=16)),
+        "version": draw(st.integers(1, 10**6)),
+        "medication": {"name": draw(st.sampled_from(["gabapentin", "Gabapentin"])), "unit_mg": unit},
+    }
+    if draw(st.booleans()):
+        plan["medication"]["form"] = draw(st.sampled_from(["capsule", "tablet"]))
+    zone, posix = draw(st.sampled_from(ZONES))
+    if draw(st.booleans()):
+        plan["timezone"] = zone
+    plan["posix_tz"] = posix
+    plan["start_date"] = timebase.format_date(draw(st.integers(FIRST_DAY, LAST_DAY)))
+    limits = {"max_daily_mg": max_daily}
+    if interval_field is not None:
+        limits["min_interval_min"] = interval_field
+    if draw(st.booleans()):
+        limits["early_min"] = draw(st.integers(P.early.lo, P.early.hi))
+    if draw(st.booleans()):
+        limits["late_min"] = draw(st.integers(P.late.lo, P.late.hi))
+    plan["limits"] = limits
+    shuffle = draw(st.booleans())
+    plan["steps"] = []
+    for days, doses in steps:
+        s = {} if days is None else {"days": days}
+        s["doses"] = _dose_dicts(draw, doses, shuffle)
+        plan["steps"].append(s)
+
+    want_taper = draw(st.integers(0, 2)) > 0 if taper is None else taper
+    if want_taper and unit <= P.taper_step_mg.hi:
+        step_mg = unit * draw(st.integers(1, P.taper_step_mg.hi // unit))
+        rule = (step_mg, draw(st.integers(P.taper_step_days.lo, 14)), draw(st.integers(P.taper_min_days.lo, 28)))
+        if _taper_buildable(steps, unit, rule):
+            plan["taper"] = {"step_mg": rule[0], "step_days": rule[1], "min_days": rule[2]}
+
+    ack = []
+    if need_high or (allow_high and draw(st.booleans())):
+        ack.append("W-DAILY-ABOVE-1800")
+    if need_fast or (allow_fast and draw(st.booleans())):
+        ack.append("W-REDUCE-FAST")
+    if ack or draw(st.booleans()):
+        plan["acknowledged"] = ack
+    if renal is not None:
+        plan["renal_crcl_ml_min"] = renal
+    if discontinue and draw(st.booleans()):
+        plan["discontinue"] = "immediate"
+    return plan
+
+
+def plan_day_offsets(plan):
+    """Strategy for a day offset from start_date: inside the stepped part, or a while after it."""
+    fixed = sum(s.get("days", 0) for s in plan["steps"])
+    return st.integers(0, fixed + 30)
