@@ -87,17 +87,28 @@ class VirtualDevice:
     def mono(self) -> int:
         return self.true - self.boot_true
 
+    def next_due(self) -> int | None:
+        """True time of the device's next time-driven step (None when off or nothing is pending)."""
+        if not self.on or self.ctrl is None:
+            return None
+        due = self.ctrl.next_due()
+        return None if due is None else max(due - self.rtc_offset, self.true)
+
+    def step(self, t: int | None = None) -> None:
+        """Jump to the next time-driven step (at true time t when the caller already asked) and run it."""
+        if t is None:
+            t = self.next_due()
+        if t is not None:
+            self.true = t
+            self._perform(self.ctrl.tick(self.wall, self.mono))
+
     def advance(self, true_t: int) -> None:
         """Let true time pass up to true_t, running every time-driven step the device takes on the way."""
-        while self.on and self.ctrl is not None:
-            due = self.ctrl.next_due()
-            if due is None:
+        while True:
+            t = self.next_due()
+            if t is None or t > true_t:
                 break
-            t = due - self.rtc_offset
-            if t > true_t:
-                break
-            self.true = max(self.true, t)
-            self._perform(self.ctrl.tick(self.wall, self.mono))
+            self.step(t)
         self.true = max(self.true, true_t)
 
     # -- actions on the device --

@@ -180,10 +180,19 @@ def run_scenario(sc: Scenario, *, actors=(), on_screen=None) -> VirtualDevice:
     dev.power_on()
     dev.refill(sc.filled if sc.filled is not None else sc.compartments)
     dev.load_plan(sc.plan)
-    while queue and queue[0].at <= sc.until:
-        act = heapq.heappop(queue)
-        dev.advance(act.at)  # time-driven events at this instant come first
-        _do(dev, act)
+    while True:
+        # whichever comes first: the device's next time-driven step or the next action (patients add
+        # actions as they react); at the same instant the time-driven step comes first
+        due = dev.next_due()
+        head = queue[0].at if queue else None
+        if head is not None and head <= sc.until and (due is None or head < due):
+            act = heapq.heappop(queue)
+            dev.advance(act.at)
+            _do(dev, act)
+        elif due is not None and due <= sc.until:
+            dev.step(due)
+        else:
+            break
     dev.advance(sc.until)
     return dev
 

@@ -151,11 +151,15 @@ def valid_plans(draw, max_steps=6, taper=None, end_at_zero=None, discontinue=Fal
     end_at_zero: None = maybe, True/False = force trying / not trying a final taper to 0 mg.
     discontinue: add "discontinue": "immediate" sometimes (off by default: it stops dosing at once).
     """
-    renal = draw(st.one_of(st.none(), st.none(), st.integers(0, 140)))
+    renal = draw(st.one_of(st.none(), st.none(), st.integers(0, 140), st.sampled_from([14, 15, 29, 30, 59, 60])))
     band = renal_band(renal) if renal is not None else (0, P.max_daily.hi, 99)
-    allow_high = draw(st.booleans())  # may go above 1800 mg/day (acknowledged)
+    climb = draw(st.integers(0, 3)) == 0  # titrate as fast as allowed: reaches high daily totals
+    allow_high = climb or draw(st.booleans())  # may go above 1800 mg/day (acknowledged)
     allow_fast = draw(st.booleans())  # may cut faster than 300 mg a week (acknowledged)
-    max_daily = draw(st.one_of(st.sampled_from([900, 1200, 1800, 2400, 3600]), st.integers(300, P.max_daily.hi)))
+    if climb:
+        max_daily = draw(st.sampled_from([2400, 3000, 3600]))
+    else:
+        max_daily = draw(st.one_of(st.sampled_from([1800, 3600, 2400, 1200, 900]), st.integers(300, P.max_daily.hi)))
     cap = min(max_daily, band[1], P.max_daily.hi if allow_high else P.max_daily.soft_hi)
     # cap >= 300 always (max_daily >= 300, every renal band allows >= 300): 100 and 300 always fit.
     unit = draw(st.sampled_from([u for u in _UNIT_CHOICES if u <= min(cap, P.titrate_start.hi)]))
@@ -166,8 +170,7 @@ def valid_plans(draw, max_steps=6, taper=None, end_at_zero=None, discontinue=Fal
     last = draw(st.integers(first + 1440 - TID_GAP, min(1439, first + 1440 - interval)))
     ctx = _Ctx(unit, max_caps, interval, first, last, cap, band[2])
 
-    n_steps = draw(st.integers(1, max_steps))
-    climb = draw(st.integers(0, 3)) == 0  # titrate as fast as allowed: reaches high daily totals
+    n_steps = max_steps if climb else draw(st.integers(1, max_steps))
     steps = []  # [(days or None, [(minute, mg)])]
     prev = None
     for k in range(n_steps):

@@ -153,11 +153,15 @@ class Controller:
         st = self.st
         if st.sched is None or st.gap_from is None:
             return
-        many = len(st.plan.doses_on(st.sched.local_day(self.wall))) >= self.p.tid_min_doses
-        if many and self.elapsed - st.gap_from >= self.p.gap_alarm_min * 60:
+        if self._many() and self.elapsed - st.gap_from >= self.p.gap_alarm_min * 60:
             self._raise("gap", A.HIGH)
         elif "gap" in self.alarms.active:
             self._clear("gap")
+
+    def _many(self):
+        # R-GAP-ALARM applies on a plan giving 3+ doses today
+        st = self.st
+        return len(st.plan.doses_on(st.sched.local_day(self.wall))) >= self.p.tid_min_doses
 
     def _blocked(self):
         st = self.st
@@ -209,8 +213,9 @@ class Controller:
             nxt = st.sched.next_slot(w)
             if nxt is not None:
                 cands.append(nxt.opens)
-                cands.append(nxt.t - self.p.alarm_high_before_min * 60)
-            if st.gap_from is not None:
+                if self._blocked():
+                    cands.append(nxt.t - self.p.alarm_high_before_min * 60)
+            if st.gap_from is not None and self._many():
                 cands.append(w + st.gap_from + self.p.gap_alarm_min * 60 - self.elapsed)
         if self.alarms.paused_until is not None:
             cands.append(w + self.alarms.paused_until - self.elapsed)

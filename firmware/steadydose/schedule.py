@@ -31,6 +31,9 @@ class Schedule:
         self._times = {}
         self._slots = {}
         self.last_day = _last_dosing_day(plan)  # None: doses go on for ever
+        self._at = None  # the last slot slot_at found
+        self._next = None  # (slot open at _next_from or None, next slot) from the last next_slot
+        self._next_from = 0
 
     # -- raw dose times --
     def _doses(self, day):
@@ -83,6 +86,18 @@ class Schedule:
 
     def slot_at(self, t):
         """The slot whose window holds device time t, or None."""
+        c = self._at
+        if c is not None and c.opens <= t < c.closes:
+            return c  # windows never overlap: the last answer still holds
+        n = self._next
+        if n is not None and self._next_from <= t < n[1].opens and (n[0] is None or n[0].closes <= t):
+            return None  # between the last window and the next one
+        s = self._scan_at(t)
+        if s is not None:
+            self._at = s
+        return s
+
+    def _scan_at(self, t):
         d = self.local_day(t)
         for day in (d - 1, d, d + 1):
             for s in self.slots(day):
@@ -92,11 +107,16 @@ class Schedule:
 
     def next_slot(self, t):
         """The first slot whose window opens after t, or None when therapy has ended."""
+        n = self._next
+        if n is not None and self._next_from <= t < n[1].opens:
+            return n[1]  # nothing can open between the last question and that answer
         d = max(self.local_day(t) - 1, self.plan.start_day)
         end = self.last_day if self.last_day is not None else d + 366
         while d <= end:
             for s in self.slots(d):
                 if s.opens > t:
+                    self._next_from = t
+                    self._next = (self._scan_at(t), s)
                     return s
             d += 1
         return None

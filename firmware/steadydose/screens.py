@@ -27,14 +27,14 @@ _TITLE_H = const(11)  # inverted title bar: rows 0..10, its text at y=2
 _GLYPH = const(8)  # the built-in font's cell
 _BIG = const(16)  # 2x-scaled cell
 _ACTION_H = const(11)  # bottom band: separator or inverted button, its text on the last 8 rows
-_MAX_GAP = const(4)
+_MAX_GAP = const(3)
 
 # Refusal reason -> short words (one line, <= 16 chars). Shared with the simulator and the tests.
 MESSAGES = {
     "too_early": "Too early",
     "already_dispensed": "Already taken",
     "min_interval": "Just had a dose",
-    "daily_limit": "Daily max taken",
+    "daily_limit": "Daily limit met",
     "clock_untrusted": "Clock not sure",
     "no_plan": "No plan loaded",
     "no_slot": "No dose due now",
@@ -46,10 +46,10 @@ MESSAGES = {
 _REFUSED = {
     "too_early": ("NOT YET", ("It is too early", "for this dose."), "Dose opens at", "Wait for chime"),
     "already_dispensed": ("ALREADY TAKEN", ("This dose was", "already given."), None, "Nothing to take"),
-    "min_interval": ("PLEASE WAIT", ("You just had a", "dose. Please", "wait a while."), "Try again at",
+    "min_interval": ("TOO SOON", ("You just had a", "dose. Please", "wait a while."), "Try again at",
                      "Please wait"),
-    "daily_limit": ("PLEASE WAIT", ("Today's most has", "been taken."), "Try again at", "Please wait"),
-    "clock_untrusted": ("CLOCK NOT SURE", ("The clock may be", "wrong. Doses are", "on hold."), None,
+    "daily_limit": ("DAILY LIMIT", ("Today's limit", "is reached."), "Try again at", "Please wait"),
+    "clock_untrusted": ("CLOCK NOT SURE", ("The clock may", "be wrong. Doses", "are on hold."), None,
                         "Call caregiver"),
     "no_plan": ("NO PLAN", ("No dose plan is", "loaded yet."), None, "Call caregiver"),
     "no_slot": ("NO DOSE DUE", ("No dose is due", "right now."), None, "Nothing to take"),
@@ -72,6 +72,10 @@ _CLOCK = {
     "forward_jump": "Clock jumped on",
     "before_build_date": "Clock is not set",
 }
+
+# every screen the controller shows (anything else renders its name in the title bar)
+SCREENS = ("dose_ready", "idle", "dispensing", "taken", "refused", "stop_refused", "taper", "plan_loaded",
+           "plan_rejected", "fault", "clock", "no_plan", "stopped", "empty", "ended")
 
 CALL = "Call caregiver"
 NOTHING = "Nothing to take"
@@ -136,6 +140,19 @@ def _wrap(text, n=16, most=2):
     return out
 
 
+def _split_id(rid, n=16):
+    # a rule id longer than a line breaks after a hyphen: "W-DAILY-ABOVE-" "1800"
+    out = []
+    while len(rid) > n:
+        cut = rid.rfind("-", 0, n) + 1
+        if cut <= 0:
+            cut = n
+        out.append(rid[:cut])
+        rid = rid[cut:]
+    out.append(rid)
+    return out
+
+
 def _taper_row(first, last, mg):
     right = "%d mg" % mg
     if last is None:
@@ -180,7 +197,9 @@ def _refused(fields):
     if when is None and fields.get("opens_at") is not None:
         when = hhmm(fields["opens_at"])
     if when is not None and label is not None:
-        return (title, [(1, MESSAGES[reason] + "."), (1, label), (2, when)], action)
+        if reason == "too_early":  # the title already says "not yet"
+            return (title, [(1, label), (2, when)], action)
+        return (title, [(1, MESSAGES[reason]), (1, label), (2, when)], action)
     return (title, _lines(detail), action)
 
 
@@ -208,7 +227,7 @@ def layout(screen, fields=None):
         title, rows, action = _refused(f)
     elif screen == "stop_refused":
         title = "NOT SAFE TO STOP"
-        rows = _lines(("Stopping at once", "can be harmful.", "Doses continue."))
+        rows = _lines(("Sudden stopping", "can be harmful.", "Doses continue."))
         action = "Ask prescriber"
     elif screen == "taper":
         title, rows, action = "SLOW STOP PLAN", _taper(f.get("steps") or ()), "Starts tomorrow"
@@ -222,11 +241,22 @@ def layout(screen, fields=None):
         title = "PLAN NOT LOADED"
         ids = f.get("violations") or ()
         rows = [(1, "Old plan kept.")]
-        shown = ids if len(ids) <= 3 else ids[:2]
-        for rid in shown:
-            rows.append((1, str(rid)[:16]))
-        if len(shown) < len(ids):
-            rows.append((1, "+%d more" % (len(ids) - len(shown))))
+        groups = []
+        total = 0
+        for rid in ids:
+            g = _split_id(str(rid))
+            groups.append(g)
+            total += len(g)
+        lines = []
+        shown = 0
+        for g in groups:
+            if len(lines) + len(g) > (3 if total <= 3 else 2):
+                break
+            lines.extend(g)
+            shown += 1
+        if shown < len(ids):
+            lines.append("+%d more" % (len(ids) - shown))
+        rows.extend(_lines(lines))
         action = "Ask prescriber"
     elif screen == "fault":
         spec = _FAULTS.get(f.get("kind"))
@@ -348,7 +378,7 @@ def render(fb, screen, fields=None, width=128, height=64):
             fb.hline(0, bottom, width, 1)
             _centre(fb, action, height - _GLYPH, width, 1)
     # rows: centred in the band between the title bar and the action line
-    top = _TITLE_H + 1
+    top = _TITLE_H + 2
     room = bottom - 1 - top
     need = 0
     for r in rows:

@@ -136,6 +136,7 @@ class PosixTZ:
         self.std = -self._offset()
         self.dst = None
         self.start = self.end = None
+        self._year = None  # (from, to, dst start, dst end) of the last year asked about
         if self._i < len(text):
             self.dst_name = self._name()
             self.dst = self.std + 3600
@@ -263,8 +264,15 @@ class PosixTZ:
         return start, end
 
     def _in_dst(self, t):
-        y = civil_from_days((t + self.std) // DAY)[0]
-        start, end = self.transitions(y)
+        # The year's transitions are cached: the device and the simulator ask about the same year
+        # thousands of times in a row.
+        c = self._year
+        if c is None or not c[0] <= t < c[1]:
+            y = civil_from_days((t + self.std) // DAY)[0]
+            start, end = self.transitions(y)
+            c = self._year = (days_from_civil(y, 1, 1) * DAY - self.std,
+                              days_from_civil(y + 1, 1, 1) * DAY - self.std, start, end)
+        start, end = c[2], c[3]
         if start < end:
             return start <= t < end
         return not (end <= t < start)  # southern hemisphere: DST spans the new year
