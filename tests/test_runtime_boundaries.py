@@ -1,0 +1,172 @@
+"""Table-driven boundary tests for the run-time rules (CLINICAL_RULES.md "Decisions at run time"):
+each limit exactly at, just under and just over (after LoopKit's guardrail tests)."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+
+import pytest
+
+from steadydose import gate
+from steadydose.journal import MemoryPlans, State
+from steadydose.plan import parse_plan
+from steadydose.schedule import Schedule
+from steadydose.timebase import DAY, parse_date
+from tests.mpy import MPY_HELPERS
+
+_spec = importlib.util.spec_from_file_location("drive", MPY_HELPERS / "drive.py")
+drive = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(drive)
+
+H, M = 3600, 60
+
+BASE = {
+    "format": "steadydose.plan/1", "plan_id": "b", "version": 1,
+    "medication": {"name": "gabapentin", "unit_mg": 300},
+    "posix_tz": "UTC0", "start_date": "2026-03-01",
+    "limits": {"max_daily_mg": 1800, "min_interval_min": 180, "early_min": 30},
+    "steps": [{"doses": [{"time": "08:00", "mg": 300}, {"time": "14:00", "mg": 300}, {"time": "21:00", "mg": 300}]}],
+}
+DAY0 = parse_date("2026-03-01") * DAY
+
+
+def plan(**changes):
+    p = copy.deepcopy(BASE)
+    for k, v in changes.items():
+        if k in ("min_interval_min", "early_min", "late_min", "max_daily_mg"):
+            p["limits"][k] = v
+        else:
+            p[k] = v
+    return p
+
+
+def decide(p, wall, elapsed=None, dispensed=(), doses=(), last_e=None, trusted=True, jammed=False, supply=5):
+    st = State(MemoryPlans())
+    for name in dispensed:
+        st.dispensed[name] = parse_date(name[:10])
+    st.doses = list(doses)
+    st.last_e = last_e
+    return gate.decide(Schedule(parse_plan(p)), st, wall, wall if elapsed is None else elapsed, trusted,
+                       jammed, supply)
+
+
+# R-WINDOW: opens early_min before the dose time, closes at the midpoint to the next (half-open)
+@pytest.mark.parametrize("offset, reason", [
+    (-30 * M - 1, "too_early"),   # just before it opens
+    (-30 * M, None),              # exactly at the opening instant
+    (-30 * M + 1, None),
+    (3 * H - 1, None),            # 08:00 -> 14:00: midpoint 11:00, just before
+    (3 * H, "too_early"),         # exactly at the close: closed (14:00 slot not open yet)
+])
+def test_r_window_edges(offset, reason):
+    d = decide(plan(), DAY0 + 8 * H + offset)
+    assert d.reason == reason
+    if reason is None:
+        assert d.slot.name == "2026-03-01#1"
+    else:
+        assert d.rule == "R-WINDOW"
+
+
+def test_r_window_too_early_says_when_it_opens():
+    d = decide(plan(), DAY0 + 7 * H)
+    assert (d.reason, d.rule, d.opens_at) == ("too_early", "R-WINDOW", DAY0 + 7 * H + 30 * M)
+
+
+@pytest.mark.parametrize("late, offset, ok", [(60, 60 * M - 1, True), (60, 60 * M, False), (60, 60 * M + 1, False)])
+def test_r_window_late_min_closes_earlier(late, offset, ok):
+    d = decide(plan(late_min=late), DAY0 + 8 * H + offset)
+    assert d.ok is ok
+
+
+def test_r_window_no_slot_after_therapy_ends():
+    p = plan(steps=[{"days": 7, "doses": [{"time": "21:00", "mg": 300}]}, {"doses": []}])
+    assert decide(p, DAY0 + 30 * DAY).reason == "no_slot"
+
+
+# R-MIN-INTERVAL on elapsed time: 180 min exactly is allowed
+@pytest.mark.parametrize("since_last, reason", [(180 * M - 1, "min_interval"), (180 * M, None), (180 * M + 1, None)])
+def test_r_min_interval(since_last, reason):
+    now = DAY0 + 14 * H
+    d = decide(plan(), now, elapsed=10 * DAY, last_e=10 * DAY - since_last, doses=[(10 * DAY - since_last, 300)])
+    assert d.reason == reason
+    if reason:
+        assert d.rule == "R-MIN-INTERVAL" and d.opens_at == now + 1
+
+
+# R-ROLLING-24H: never more than max_daily_mg in any 24 h of elapsed time (exactly 24 h ago is outside)
+@pytest.mark.parametrize("age, reason", [(DAY - 1, "daily_limit"), (DAY, None), (DAY + 1, None)])
+def test_r_rolling_24h(age, reason):
+    e = 10 * DAY
+    doses = [(e - age, 300), (e - 12 * H, 300), (e - 6 * H, 300)]
+    d = decide(plan(max_daily_mg=900), DAY0 + 8 * H, elapsed=e, doses=doses, last_e=e - 6 * H)
+    assert d.reason == reason
+    if reason:
+        assert d.rule == "R-ROLLING-24H"
+
+
+def test_r_rolling_24h_exactly_at_limit_is_allowed():
+    e = 10 * DAY
+    d = decide(plan(max_daily_mg=900), DAY0 + 8 * H, elapsed=e, doses=[(e - 12 * H, 300), (e - 6 * H, 300)],
+               last_e=e - 6 * H)
+    assert d.ok  # 300 + 300 + 300 == 900
+
+
+def test_r_once_and_gate_order():
+    now = DAY0 + 8 * H
+    assert decide(plan(), now, dispensed=["2026-03-01#1"]).reason == "already_dispensed"
+    # order: no_plan, clock_untrusted, slot, min_interval, daily_limit, fault, empty
+    assert gate.decide(None, State(MemoryPlans()), now, now, False, True, 0).reason == "no_plan"
+    assert decide(plan(), now, trusted=False, jammed=True, supply=0).reason == "clock_untrusted"
+    assert decide(plan(), now - 2 * H, jammed=True, supply=0).reason == "too_early"
+    assert decide(plan(), now, jammed=True, supply=0).reason == "fault"
+    assert decide(plan(), now, supply=0).reason == "empty"
+    assert decide(plan(), now, supply=1).ok
+    for reason, rule in gate.RULE_OF.items():
+        assert rule.startswith("R-"), reason
+
+
+# R-CLOCK: a set of more than 5 minutes either way untrusts the clock; 5 minutes exactly is drift
+@pytest.mark.parametrize("delta, reason", [
+    (300, None), (299, None), (301, "forward_jump"), (-300, None), (-301, "backward_jump"),
+])
+def test_r_clock_jump_threshold(delta, reason):
+    start = DAY0 + 5 * H
+    d = drive.run(plan(), start, start + 2 * H, [[start + H, "set_clock_by", delta]])
+    untrusted = [r for _, r in d.out if r["event"] == "clock_untrusted"]
+    assert [r["reason"] for r in untrusted] == ([reason] if reason else [])
+    assert d.ctrl.st.trusted is (reason is None)
+
+
+def test_r_clock_before_build_date_and_rtc_lost():
+    start = DAY0 + 5 * H
+    d = drive.run(plan(), start, start + 3 * H, [[start + H, "rtc_lost_power", None], [start + H, "power_off", None],
+                                                [start + 2 * H, "power_on", None], [start + 2 * H, "take", None]])
+    reasons = [r.get("reason") for _, r in d.out if r["event"] in ("clock_untrusted", "refused")]
+    assert reasons == ["rtc_lost_power", "clock_untrusted"]
+
+
+# Alarms: LOW 15 min after the dose time, MEDIUM 30 min after; R-GAP-ALARM at 12 h exactly
+def _alarms(d):
+    return [(t, r["priority"], r["cause"]) for t, r in d.out if r["event"] == "alarm"]
+
+
+def test_dose_alarm_escalation_times():
+    start = DAY0 + 5 * H
+    d = drive.run(plan(), start, DAY0 + 8 * H + 31 * M, [])
+    assert _alarms(d) == [(DAY0 + 8 * H + 15 * M, "low", "dose_due"), (DAY0 + 8 * H + 30 * M, "medium", "dose_due")]
+
+
+@pytest.mark.parametrize("until, raised", [(12 * H - 1, False), (12 * H, True)])
+def test_r_gap_alarm_at_12_hours(until, raised):
+    start = DAY0 + 7 * H + 45 * M  # dose taken at 07:45, then nothing
+    d = drive.run(plan(), start, start + until, [[start, "take", None]])
+    gap = [a for a in _alarms(d) if a[2] == "gap"]
+    assert gap == ([(start + 12 * H, "high", "gap")] if raised else [])
+
+
+@pytest.mark.parametrize("filled, low", [(3, False), (2, True)])
+def test_supply_low_when_less_than_24_hours_left(filled, low):
+    start = DAY0 + 5 * H
+    d = drive.run(plan(), start, start + H, [], filled=filled)
+    assert any(r["event"] == "supply_low" for _, r in d.out) is low
