@@ -283,7 +283,10 @@ class Controller:
             self._record("fault", kind="empty")
             self._raise("empty", A.MEDIUM)
         self._record("refused", **fields)
-        self._show_note("refused", fields)
+        note = dict(fields)
+        if d.opens_at is not None and self.st.plan is not None:
+            note["opens_local"] = self._local_hhmm(d.opens_at)  # the patient reads local time
+        self._show_note("refused", note)
 
     def _start(self, kind, slot):
         self.motion = (kind, slot.name if slot is not None else None)
@@ -332,7 +335,11 @@ class Controller:
         self._clear("gap")
         if self.alarms.acknowledge(("missed",)) and self.alarms.level() < A.LOW:
             self._record("alarm_cleared", cause="missed")
-        self._show_note("taken", {"slot": slot.name, "mg": slot.mg, "units": slot.units})
+        taken = {"slot": slot.name, "mg": slot.mg, "units": slot.units}
+        nxt = self.st.sched.next_slot(self.wall) if self.st.sched is not None else None
+        if nxt is not None:
+            taken["next"] = self._local_hhmm(nxt.t)
+        self._show_note("taken", taken)
         self._check_supply()
         self._advance()
         return self._end()
@@ -533,6 +540,9 @@ class Controller:
             f["taper"] = True
         return ("idle", f)
 
+    def _local_hhmm(self, t):
+        secs = self.st.plan.tz.to_local(t)[1]
+        return "%02d:%02d" % (secs // 3600, secs // 60 % 60)
+
     def _slot_fields(self, s):
-        secs = self.st.plan.tz.to_local(s.t)[1]
-        return {"slot": s.name, "mg": s.mg, "units": s.units, "time": "%02d:%02d" % (secs // 3600, secs // 60 % 60)}
+        return {"slot": s.name, "mg": s.mg, "units": s.units, "time": self._local_hhmm(s.t)}

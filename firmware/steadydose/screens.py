@@ -68,8 +68,8 @@ _FAULTS = {
 # clock_untrusted reason -> first line
 _CLOCK = {
     "rtc_lost_power": "Clock lost power",
-    "backward_jump": "Clock moved back",
-    "forward_jump": "Clock jumped on",
+    "backward_jump": "Clock went back",
+    "forward_jump": "Clock went ahead",
     "before_build_date": "Clock is not set",
 }
 
@@ -106,7 +106,7 @@ def _rows(*items):
     out = []
     for it in items:
         if it is not None and it[1]:
-            out.append(it)
+            out.append((it[0], _ascii(it[1])))
     return out
 
 
@@ -117,16 +117,31 @@ def _lines(texts):
     return out
 
 
+def _ascii(text):
+    # the font has ASCII only (other bytes draw as a checkerboard, one per UTF-8 byte): "?" for the rest
+    text = str(text)
+    for ch in text:
+        if ord(ch) < 32 or ord(ch) > 126:
+            out = ""
+            for ch in text:
+                out += ch if 32 <= ord(ch) <= 126 else "?"
+            return out
+    return text
+
+
 def _wrap(text, n=16, most=2):
-    # words onto lines of n characters (a word longer than a line is cut), at most `most` lines
+    # words onto lines of n characters, at most `most` lines (".." ends a cut)
     out = []
     line = ""
-    for w in str(text).split():
-        if len(w) > n:
-            w = w[:n]
+    words = []
+    for w in _ascii(text).split():
+        words.extend(_split_id(w, n))  # a long id breaks after a hyphen
+    for w in words:
         if not line:
             line = w
-        elif len(line) + 1 + len(w) <= n:
+        elif line[-1] == "-" and len(line) + len(w) <= n:
+            line = line + w  # the rest of a hyphenated id
+        elif line[-1] != "-" and len(line) + 1 + len(w) <= n:
             line = line + " " + w
         else:
             out.append(line)
@@ -205,7 +220,8 @@ def _refused(fields):
 
 def layout(screen, fields=None):
     """(title, rows, action, button): rows are (size, text) with size 1 or 2; button: the action line
-    is drawn inverted, like a key to press. Unknown screens and missing fields never raise."""
+    is drawn inverted, like a key to press. Unknown screens and missing fields never raise (a field of
+    the wrong type may: render() then falls back to the title and "Call caregiver")."""
     f = fields or {}
     button = False
     if screen == "dose_ready":
@@ -244,7 +260,7 @@ def layout(screen, fields=None):
         groups = []
         total = 0
         for rid in ids:
-            g = _split_id(str(rid))
+            g = _split_id(_ascii(rid))
             groups.append(g)
             total += len(g)
         lines = []
@@ -265,7 +281,9 @@ def layout(screen, fields=None):
         title, rows, action = spec[0], _lines(spec[1]), CALL
     elif screen == "clock":
         title = "CLOCK NOT SURE"
-        rows = _lines((_CLOCK.get(f.get("reason"), "Clock may be off"), "Doses on hold."))
+        # with `now` (the clock's reading, "HH:MM") the caregiver can check the time before confirming it
+        rows = _rows((1, _CLOCK.get(f.get("reason"), "Clock may be off")), (2, f.get("now")),
+                     (1, "Doses on hold."))
         action = CALL
     elif screen == "no_plan":
         title, rows, action = "NO PLAN", _lines(("No dose plan is", "loaded yet.")), CALL
@@ -278,7 +296,7 @@ def layout(screen, fields=None):
     elif screen == "ended":
         title, rows, action = "COURSE FINISHED", _lines(("This course of", "medicine is", "complete.")), NOTHING
     else:
-        title, rows, action = str(screen).upper()[:16], [], ""
+        title, rows, action = _ascii(screen).upper().replace("_", " ")[:16], [], ""
     return title, rows, action, button
 
 
@@ -364,7 +382,10 @@ def big_text(fb, text, x, y, c=1):
 
 def render(fb, screen, fields=None, width=128, height=64):
     """Draw `screen` (a controller screen name) with its `fields` into `fb`, the whole display."""
-    title, rows, action, button = layout(screen, fields)
+    try:
+        title, rows, action, button = layout(screen, fields)
+    except Exception:  # a malformed field must never take the display down: say who to call
+        title, rows, action, button = _ascii(screen).upper().replace("_", " ")[:16], [], CALL, False
     fb.fill(0)
     fb.fill_rect(0, 0, width, _TITLE_H, 1)
     _centre(fb, title, 2, width, 0)
