@@ -78,6 +78,12 @@ class VirtualDevice:
         self.listeners: list[Callable[[int, dict], None]] = []
         self.on_screen: Callable[[int, str, dict], None] | None = None
 
+    def state(self):
+        """The device's durable state: the live one while on, else what the stored records rebuild."""
+        if self.ctrl is not None:
+            return self.ctrl.st
+        return rebuild(self.journal.records(), self.plans)
+
     # -- clocks --
     @property
     def wall(self) -> int:

@@ -394,6 +394,22 @@ def test_transitions_are_where_zoneinfo_changes_offset(zone, year):
     assert zi_offset(zi, end - 1) == tz.dst and zi_offset(zi, end) == tz.std
 
 
+@settings(max_examples=100)
+@given(
+    st.sampled_from(DST_ZONES),
+    st.lists(st.integers(T_1999, T_MAX) | st.integers(0, 3 * 366 * DAY), min_size=2, max_size=30),
+)
+def test_one_tz_object_answers_like_fresh_ones(zone, instants):
+    # PosixTZ caches the last year's transitions: answers must not depend on what was asked before.
+    text = tzif(zone)[1]
+    shared = PosixTZ(text)
+    for t in instants:
+        day, secs = shared.to_local(t)
+        fresh = PosixTZ(text)
+        assert (shared.utc_offset(t), day, secs) == (fresh.utc_offset(t), *fresh.to_local(t))
+        assert shared.to_device(day, secs) == PosixTZ(text).to_device(day, secs)
+
+
 def test_every_tzdata_zone_sampled():
     """A broad sweep: every zone in the tzdata package (except those with explicit transitions past
     2080), a deterministic sample of instants and the wall times around a few years' transitions."""

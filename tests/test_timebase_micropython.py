@@ -176,25 +176,68 @@ def tz_cases(draw):
 
 
 def collect(strategy, n):
-    """n cases drawn by Hypothesis (generation only: nothing fails while collecting)."""
+    """Cases from n Hypothesis examples of lists of cases (generation only: nothing can fail here)."""
     out = []
 
     @settings(max_examples=n, database=None, phases=[Phase.generate], deadline=None)
-    @given(strategy)
-    def gather(case):
-        out.append(case)
+    @given(
+        st.lists(
+            strategy, min_size=1, max_size=4, unique_by=lambda c: json.dumps(c[:2] if c[0] == "tz" else c[:3])
+        )
+    )
+    def gather(cases):
+        out.extend(cases)
 
     gather()
     return out
 
 
+LOST_POWER = timebase.parse_utc("2000-01-01T00:00:00Z")  # what a DS3231 reads after losing power
+SPRING = timebase.parse_utc("2026-03-29T01:00:00Z")
+AUTUMN = timebase.parse_utc("2026-10-25T01:00:00Z")
+WALLS = [
+    [timebase.parse_date(d), timebase.parse_hhmm(hm) * 60]
+    for d in ("2026-03-28", "2026-03-29", "2026-10-25", "2026-10-24")
+    for hm in ("00:59", "01:00", "01:30", "02:00", "23:30")
+]
+YEARS = [1999, 2000, 2026, 2057]
+
+# Always in the batch: inputs where CPython and MicroPython builtins differ (str.isdigit/isalpha/int
+# take non-ASCII digits and letters on CPython only), and fixed points worth pinning.
+EXPLICIT_CASES = [
+    ["parse", "date", "2\uff1218-10-15"],
+    ["parse", "date", "\u0662\u0660\u0662\u0666-01-01"],
+    ["parse", "hhmm", "\uff10\uff18:00"],
+    ["parse", "utc", "2026-03-01T1\uff12:00:00Z"],
+    ["parse", "utc", "2000-01-01T00:00:00Z"],
+    ["parse", "date", "2100-02-29"],
+    ["parse", "date", "2000-02-29"],
+    ["tz", "EST\uff15EDT,M3.2.0,M11.1.0", [0], [[0, 0]], [2026]],
+    ["tz", "\u00c9ST5", [0], [[0, 0]], [2026]],
+    ["tz", "<+0\uff15>-5", [0], [[0, 0]], [2026]],
+    ["tz", "EST5EDT,M3.\uff12.0,M11.1.0", [0], [[0, 0]], [2026]],
+    # London 2026: 01:00Z spring forward (local 01:xx skipped), 01:00Z fall back (local 01:xx twice)
+    [
+        "tz",
+        "GMT0BST,M3.5.0/1,M10.5.0",
+        [LOST_POWER, SPRING - 1, SPRING, AUTUMN - 1, AUTUMN, T_MAX],
+        WALLS,
+        YEARS,
+    ],
+    ["tz", "IST-1GMT0,M10.5.0,M3.5.0/1", [SPRING - 1, SPRING, AUTUMN - 1, AUTUMN], WALLS, YEARS],
+    ["tz", "<-02>2<-01>,M3.5.0/-1,M10.5.0/0", [LOST_POWER, SPRING, AUTUMN], WALLS, YEARS],
+    ["tz", "EST5EDT,0/0,J365/25", [LOST_POWER, -1, 0, T_MAX], WALLS, YEARS],
+]
+
+
 @pytest.fixture(scope="module")
 def batch():
     cases = (
-        collect(civil_cases, 150)
-        + collect(utc_cases, 150)
-        + collect(parse_cases(), 300)
-        + collect(tz_cases(), 400)
+        EXPLICIT_CASES
+        + collect(civil_cases, 60)
+        + collect(utc_cases, 60)
+        + collect(parse_cases(), 120)
+        + collect(tz_cases(), 300)
     )
     return cases
 
@@ -209,11 +252,11 @@ def assert_same(cases, got, want):
 def test_batch_is_broad(batch):
     tz = [c for c in batch if c[0] == "tz"]
     texts = {c[1] for c in tz if isinstance(c[1], str)}
-    assert len(texts) >= 100
     valid = [t for t in texts if _parses(t)]
-    assert len(valid) >= 60 and len(texts) - len(valid) >= 30
-    walls = sum(len(c[3]) for c in tz)
-    assert walls >= 1000
+    assert len(batch) >= 600
+    assert len(texts) >= 150 and len(valid) >= 80 and len(texts) - len(valid) >= 40
+    assert len(set(valid) & set(FOOTERS)) >= 40
+    assert sum(len(c[2]) for c in tz) >= 1000 and sum(len(c[3]) for c in tz) >= 1000
 
 
 def _parses(text):
