@@ -74,12 +74,11 @@ def _plan_start(plan: dict) -> str | None:
 
 
 def _caregiver(sc: Scenario):
-    """The demo's caregiver refills the carousel the morning after the device says supply is low."""
+    """The demo's caregiver refills the carousel within a few hours of the device saying supply is low."""
 
     def react(t: int, rec: dict, schedule) -> None:
         if rec["event"] == "supply_low":
-            at = (t // 86400 + 1) * 86400 + 9 * 3600
-            schedule(at, "refill", {"doses": sc.compartments})
+            schedule(t + 3 * 3600, "refill", {"doses": sc.compartments})
 
     return react
 

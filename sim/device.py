@@ -28,6 +28,7 @@ class Carousel:
     jammed: bool = False
     closed: bool = True  # the cover's opening sits between two compartments
     moves: int = 0
+    empty_presented: int = 0
 
     def __post_init__(self) -> None:
         if not self.filled:
@@ -44,6 +45,8 @@ class Carousel:
         if self.jammed:
             return False
         if k > 0:
+            if not self.filled[k - 1]:
+                self.empty_presented += 1  # the patient would get nothing: tests keep this at 0
             self.filled[k - 1] = False  # the patient takes what is presented
         self.position = k
         self.closed = k == 0
@@ -164,7 +167,8 @@ class VirtualDevice:
 
     def refill(self, doses: int) -> None:
         if self.on:
-            self.carousel.fill(doses, self.carousel.position % self.carousel.n + 1)
+            # filled from the compartment the device will present next
+            self.carousel.fill(doses, self.ctrl.st.pos % self.carousel.n + 1)
             self._perform(self.ctrl.refill(self.wall, self.mono, doses))
 
     # -- hardware events (apply whether on or off) --

@@ -93,7 +93,7 @@ def _check_taper(st: State, rec: dict, true_t: int) -> None:
 
 
 STATE_FIELDS = ("versions", "trusted", "untrusted_reason", "dispensed", "missed", "floor", "doses",
-                "last_e", "supply", "pos", "jammed", "discontinued", "since", "supply_low")
+                "last_e", "supply", "pos", "jammed", "fault_kind", "discontinued", "since", "supply_low")
 
 
 def assert_same_state(rebuilt: State, live: State) -> None:

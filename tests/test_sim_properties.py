@@ -49,6 +49,7 @@ def test_random_scenarios_keep_the_safety_properties(obj):
     note(json.dumps(obj))
     dev = run_scenario(parse_scenario(obj))
     check_run(dev.events, dev.plans, dev.state())
+    assert dev.carousel.empty_presented == 0  # every dispense presented a filled compartment
 
 
 @settings(max_examples=10, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -44,6 +44,8 @@ class Controller:
         self.scan_from = None  # missed-slot scan done up to this device time
         self.homed = False
         self.motion = None  # (kind "home"|"dispense", slot) while the motor turns
+        self._moving_slot = None
+        self.announced_at = None  # (slot, device time) of the last window_open
         self.tries = 0
         self.then = None  # slot to present once homing is done
         self.pending = []  # records made while the motor turns: stored after (no flash writes then)
@@ -105,17 +107,24 @@ class Controller:
             self._untrust("before_build_date")
         sched = st.sched
         cur = None
+        ready = False  # the current slot can be had now (R-MIN-INTERVAL: its window opens later)
         if sched is not None:
             cur = sched.slot_at(w)
             if st.trusted:
                 self._scan_missed(w, "window_closed")
-                if cur is not None and self._open(cur) and cur.name not in st.announced:
+                ready = cur is not None and self._open(cur) and self._wait() <= 0
+                if ready and cur.name not in st.announced:
                     self._record("window_open", slot=cur.name, mg=cur.mg)
+                    self.announced_at = (cur.name, w)
                     self.out.append(("sound", "chime"))
                     self._check_supply()
-        # dose-due escalation: LOW 15 min, MEDIUM 30 min after the dose time (on the device clock)
-        if cur is not None and self._open(cur) and st.trusted:
-            late = w - cur.t
+        # dose-due escalation: LOW 15 min, MEDIUM 30 min after the dose time (or after the window opened,
+        # when the interval opened it late), on the device clock
+        if ready:
+            ref = cur.t
+            if self.announced_at is not None and self.announced_at[0] == cur.name and self.announced_at[1] > ref:
+                ref = self.announced_at[1]
+            late = w - ref
             if late >= self.p.alarm_medium_min * 60:
                 self._raise("dose_due", A.MEDIUM)
             elif late >= self.p.alarm_low_min * 60:
@@ -126,6 +135,13 @@ class Controller:
         self._check_cannot(cur)
         if self.note is not None and self.elapsed >= self.note[2]:
             self.note = None
+
+    def _wait(self):
+        # seconds of elapsed time before R-MIN-INTERVAL allows the next dose (<= 0: allowed now)
+        st = self.st
+        if st.last_e is None or st.plan is None:
+            return 0
+        return st.last_e + st.plan.min_interval_s - self.elapsed
 
     def _open(self, slot):
         st = self.st
@@ -208,8 +224,15 @@ class Controller:
             if cur is not None:
                 cands.append(cur.closes)
                 if self._open(cur):
-                    cands.append(cur.t + self.p.alarm_low_min * 60)
-                    cands.append(cur.t + self.p.alarm_medium_min * 60)
+                    ref = cur.t
+                    wait = self._wait()
+                    if wait > 0:
+                        cands.append(w + wait)  # the window opens late, after the interval
+                        ref = max(ref, w + wait)
+                    elif self.announced_at is not None and self.announced_at[0] == cur.name:
+                        ref = max(ref, self.announced_at[1])
+                    cands.append(ref + self.p.alarm_low_min * 60)
+                    cands.append(ref + self.p.alarm_medium_min * 60)
             nxt = st.sched.next_slot(w)
             if nxt is not None:
                 cands.append(nxt.opens)
@@ -311,7 +334,7 @@ class Controller:
         if kind == "home":
             self.homed = True
             if self.st.jammed:
-                self._record("fault_cleared", kind="jam")
+                self._record("fault_cleared", kind=self.st.fault_kind)
                 self._clear("jam")
             if self.then is not None:
                 slot, self.then = self.then, None
@@ -327,7 +350,7 @@ class Controller:
             return self._end()
         # the record that marks the slot dispensed is written only now that the move completed
         if self.st.jammed:
-            self._record("fault_cleared", kind="jam")
+            self._record("fault_cleared", kind=self.st.fault_kind)
             self._clear("jam")
         self._record("dispensed", slot=slot.name, mg=slot.mg, units=slot.units, pos=self.st.pos % self.n + 1)
         self.out.append(("close",))

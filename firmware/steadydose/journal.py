@@ -85,6 +85,7 @@ class State:
         self.supply = 0  # filled compartments left
         self.pos = 0  # carousel compartment last presented (0: home)
         self.jammed = False
+        self.fault_kind = None  # "jam" or "home_lost" while jammed
         self.supply_low = False  # supply_low logged since the last refill
         self.last_t = None  # time of the last record (elapsed across power cuts)
         self.last_rec_e = 0
@@ -143,6 +144,7 @@ class State:
         if "pos" in rec:
             self.pos = rec["pos"]
         self.jammed = False
+        self.fault_kind = None
 
     def _missed(self, rec):
         self._remember(self.missed, rec["slot"])
@@ -183,9 +185,11 @@ class State:
     def _fault(self, rec):
         if rec["kind"] in ("jam", "home_lost"):
             self.jammed = True
+            self.fault_kind = rec["kind"]
 
     def _fault_cleared(self, rec):
         self.jammed = False
+        self.fault_kind = None
 
     def _refilled(self, rec):
         self.supply = rec["doses"]
