@@ -21,16 +21,24 @@ def demo_plan() -> dict:
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
-def main(ctx: click.Context) -> None:
+def cli(ctx: click.Context) -> None:
     """The steadydose simulator: the device's firmware on virtual hardware and a virtual clock.
 
-    With no command it runs the demo (the built-in gabapentin titration plan, 21 days).
+    With no command it runs the demo (the built-in gabapentin titration plan, 21 days); the demo's
+    options also work without the word `demo` (e.g. `steadydose-sim --quiet`).
     """
     if ctx.invoked_subcommand is None:
         ctx.invoke(demo)
 
 
-@main.command()
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0].startswith("-") and args[0] not in ("-h", "--help"):
+        args.insert(0, "demo")  # `steadydose-sim --days 7` means the demo
+    cli.main(args=args, prog_name="steadydose-sim")
+
+
+@cli.command()
 @click.option("--days", default=21, show_default=True, type=click.IntRange(1, 3650), help="Simulated days.")
 @click.option("--patient", default="human", show_default=True, type=click.Choice(sorted(PATIENTS)),
               help="Patient behaviour model.")
@@ -124,7 +132,7 @@ def _summary(dev, sc: Scenario, days: int) -> None:
     click.echo(f"  refills         : {count['refilled']}")
 
 
-@main.command()
+@cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print only JSON lines (one event each) on stdout.")
 def scenario(file: Path, as_json: bool) -> None:

@@ -1,7 +1,7 @@
 """Scenario tests: one or more scenario files per run-time rule of CLINICAL_RULES.md.
 
 Each file in tests/scenarios/ is a scenario in the simulator's format (DESIGN.md, "Simulator"); it is run
-through the same entry point as `steadydose-sim scenario FILE --json` (click's CliRunner on sim.cli.main;
+through the same entry point as `steadydose-sim scenario FILE --json` (click's CliRunner on sim.cli.cli;
 one test also runs the installed console script) and its JSON lines are checked against EXPECT below.
 The scenario format has no place for expectations, so they live here, one entry per file name:
 
@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sim.cli import main
+from sim.cli import cli
 from steadydose.timebase import parse_utc
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
@@ -51,7 +51,7 @@ RULE_OF = {  # CLINICAL_RULES.md "How the gate answers a TAKE"
 @functools.cache
 def run(name: str) -> tuple[int, list[dict], str]:
     """Run tests/scenarios/NAME through `steadydose-sim scenario NAME --json` -> (exit code, events, stderr)."""
-    result = CliRunner().invoke(main, ["scenario", str(SCENARIOS / name), "--json"])
+    result = CliRunner().invoke(cli, ["scenario", str(SCENARIOS / name), "--json"])
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     events = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]

@@ -45,7 +45,7 @@ class Controller:
         self.homed = False
         self.motion = None  # (kind "home"|"dispense", slot) while the motor turns
         self._moving_slot = None
-        self.announced_at = None  # (slot, device time) of the last window_open
+        self.ready_at = None  # (slot, device time) when that slot's dose became available
         self.tries = 0
         self.then = None  # slot to present once homing is done
         self.pending = []  # records made while the motor turns: stored after (no flash writes then)
@@ -112,18 +112,20 @@ class Controller:
             cur = sched.slot_at(w)
             if st.trusted:
                 self._scan_missed(w, "window_closed")
-                ready = cur is not None and self._open(cur) and self._wait() <= 0
-                if ready and cur.name not in st.announced:
+                opened = cur is not None and self._open(cur) and self._wait(cur, False) <= 0
+                ready = opened and self._wait(cur) <= 0
+                if opened and cur.name not in st.announced:
                     self._record("window_open", slot=cur.name, mg=cur.mg)
-                    self.announced_at = (cur.name, w)
                     self.out.append(("sound", "chime"))
                     self._check_supply()
-        # dose-due escalation: LOW 15 min, MEDIUM 30 min after the dose time (or after the window opened,
-        # when the interval opened it late), on the device clock
+        # dose-due escalation: LOW 15 min, MEDIUM 30 min after the dose time (or after the dose became
+        # available, when the interval or the 24 h limit held it back), on the device clock
         if ready:
             ref = cur.t
-            if self.announced_at is not None and self.announced_at[0] == cur.name and self.announced_at[1] > ref:
-                ref = self.announced_at[1]
+            if self.ready_at is None or self.ready_at[0] != cur.name:
+                self.ready_at = (cur.name, w)
+            if self.ready_at[1] > ref:
+                ref = self.ready_at[1]
             late = w - ref
             if late >= self.p.alarm_medium_min * 60:
                 self._raise("dose_due", A.MEDIUM)
@@ -136,12 +138,19 @@ class Controller:
         if self.note is not None and self.elapsed >= self.note[2]:
             self.note = None
 
-    def _wait(self):
-        # seconds of elapsed time before R-MIN-INTERVAL allows the next dose (<= 0: allowed now)
+    def _wait(self, slot, rolling=True):
+        # Seconds of elapsed time before R-MIN-INTERVAL (and R-ROLLING-24H) allow this slot's dose (<= 0:
+        # allowed now). The interval holds the window itself back ("opens later, never earlier"); the
+        # 24 h limit holds back the "dose ready" screen and the alarms that ask for the dose.
         st = self.st
         if st.last_e is None or st.plan is None:
             return 0
-        return st.last_e + st.plan.min_interval_s - self.elapsed
+        wait = st.last_e + st.plan.min_interval_s - self.elapsed
+        if rolling and gate.dosed_within(st.doses, self.elapsed, self.p.rolling_s) + slot.mg > st.plan.max_daily_mg:
+            roll = gate.rolling_wait(st.doses, self.elapsed, slot.mg, st.plan.max_daily_mg, self.p.rolling_s)
+            if roll > wait:
+                wait = roll
+        return wait
 
     def _open(self, slot):
         st = self.st
@@ -225,12 +234,12 @@ class Controller:
                 cands.append(cur.closes)
                 if self._open(cur):
                     ref = cur.t
-                    wait = self._wait()
+                    wait = self._wait(cur)
                     if wait > 0:
-                        cands.append(w + wait)  # the window opens late, after the interval
+                        cands.append(w + wait)  # the dose becomes available later (interval, 24 h)
                         ref = max(ref, w + wait)
-                    elif self.announced_at is not None and self.announced_at[0] == cur.name:
-                        ref = max(ref, self.announced_at[1])
+                    elif self.ready_at is not None and self.ready_at[0] == cur.name:
+                        ref = max(ref, self.ready_at[1])
                     cands.append(ref + self.p.alarm_low_min * 60)
                     cands.append(ref + self.p.alarm_medium_min * 60)
             nxt = st.sched.next_slot(w)
@@ -554,7 +563,12 @@ class Controller:
         sched = st.sched
         cur = sched.slot_at(self.wall)
         if cur is not None and self._open(cur):
-            return ("dose_ready", self._slot_fields(cur))
+            wait = self._wait(cur)
+            if wait <= 0:
+                return ("dose_ready", self._slot_fields(cur))
+            f = self._slot_fields(cur)
+            f["time"] = self._local_hhmm(self.wall + wait)  # when the interval and 24 h limit allow it
+            return ("idle", f)
         nxt = sched.next_slot(self.wall)
         if nxt is None:
             return ("ended", {})

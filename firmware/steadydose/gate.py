@@ -76,7 +76,7 @@ def decide(sched, st, wall, elapsed, trusted, jammed, supply, rolling_s=86400):
     if wait > 0:
         return Decision(slot, MIN_INTERVAL, wall + wait)
     if dosed_within(st.doses, elapsed, rolling_s) + slot.mg > plan.max_daily_mg:
-        return Decision(slot, DAILY_LIMIT, wall + _rolling_wait(st.doses, elapsed, slot.mg, plan.max_daily_mg, rolling_s))
+        return Decision(slot, DAILY_LIMIT, wall + rolling_wait(st.doses, elapsed, slot.mg, plan.max_daily_mg, rolling_s))
     if jammed:
         return Decision(slot, FAULT)
     if supply <= 0:
@@ -84,7 +84,7 @@ def decide(sched, st, wall, elapsed, trusted, jammed, supply, rolling_s=86400):
     return Decision(slot)
 
 
-def _rolling_wait(doses, elapsed, mg, limit, span):
+def rolling_wait(doses, elapsed, mg, limit, span):
     # Seconds until enough of the last 24 h has rolled off for `mg` more to fit under `limit`.
     for e, _ in sorted(doses):
         wait = e + span - elapsed
