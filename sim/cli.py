@@ -48,7 +48,10 @@ def main(argv: list[str] | None = None) -> None:
 @click.option("--png", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the timeline picture [default: ./steadydose-demo.png].")
 @click.option("--quiet", is_flag=True, help="Print only the summary.")
-def demo(days: int, patient: str, seed: int, plan_file: Path | None, png: Path | None, quiet: bool) -> None:
+@click.option("--frames", type=click.Path(file_okay=False, path_type=Path),
+              help="Also save every screen the display showed as a PNG in this folder.")
+def demo(days: int, patient: str, seed: int, plan_file: Path | None, png: Path | None, quiet: bool,
+         frames: Path | None) -> None:
     """Run a simulated patient on a plan and show what the device does."""
     try:
         plan = json.loads(plan_file.read_text()) if plan_file else demo_plan()
@@ -67,9 +70,22 @@ def demo(days: int, patient: str, seed: int, plan_file: Path | None, png: Path |
     _summary(dev, sc, days)
     from sim.timeline import draw_timeline
 
+    if frames is not None:
+        _save_frames(dev, frames)
     out = png or Path("steadydose-demo.png")
     draw_timeline(dev, out, title=f"steadydose simulator: {days} days, patient model '{patient}' (seed {seed})")
     click.echo(f"Timeline picture: {out.resolve()}")
+
+
+def _save_frames(dev, folder: Path) -> None:
+    from sim.framebuf import frame_to_png
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with click.progressbar(range(len(dev.screens)), label="Saving screens") as bar:
+        for i in bar:
+            t, screen, _ = dev.screens[i]
+            frame_to_png(dev.frame(i), folder / f"{i:04d}-{format_utc(t)[:16].replace(':', '')}-{screen}.png")
+    click.echo(f"Screens: {len(dev.screens)} PNGs in {folder.resolve()}")
 
 
 def _plan_start(plan: dict) -> str | None:

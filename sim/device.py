@@ -87,6 +87,16 @@ class VirtualDevice:
             return self.ctrl.st
         return rebuild(self.journal.records(), self.plans)
 
+    def frame(self, index: int = -1):
+        """The display as the patient saw it: the device's screen code drawn into a 128x64 frame."""
+        from sim.framebuf import display
+        from steadydose.screens import render
+
+        _, screen, fields = self.screens[index]
+        fb = display()
+        render(fb, screen, fields)
+        return fb
+
     # -- clocks --
     @property
     def wall(self) -> int:
