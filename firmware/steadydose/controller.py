@@ -46,6 +46,7 @@ class Controller:
         self.motion = None  # (kind "home"|"dispense", slot) while the motor turns
         self._moving_slot = None
         self.ready_at = None  # (slot, device time) when that slot's dose became available
+        self._next_close = None  # (schedule, from, time): no window of that schedule closes in between
         self.tries = 0
         self.then = None  # slot to present once homing is done
         self.pending = []  # records made while the motor turns: stored after (no flash writes then)
@@ -162,6 +163,10 @@ class Controller:
         lo = self.scan_from
         if lo is None or lo < st.since:
             lo = st.since  # slots that closed before the plan ran produce no events
+        nc = self._next_close
+        if nc is not None and nc[0] is st.sched and lo >= nc[1] and upto < nc[2]:
+            self.scan_from = upto  # no window closes before nc[2]: nothing to look at
+            return
         if upto > lo:
             for s in st.sched.closing_between(lo, upto):
                 if self._open(s):
@@ -172,6 +177,8 @@ class Controller:
                     self.alarms.clear("missed", latch=True)
         if self.scan_from is None or upto > self.scan_from:
             self.scan_from = upto
+        nxt = st.sched.next_close(upto)
+        self._next_close = (st.sched, upto, nxt) if nxt is not None else None
 
     def _check_gap(self):
         # R-GAP-ALARM: on a plan with 3+ doses a day, 12 h of elapsed time without a dispense
@@ -230,18 +237,17 @@ class Controller:
         cands = []
         if st.sched is not None:
             cur = st.sched.slot_at(w)
-            if cur is not None:
-                cands.append(cur.closes)
-                if self._open(cur):
-                    ref = cur.t
-                    wait = self._wait(cur)
-                    if wait > 0:
-                        cands.append(w + wait)  # the dose becomes available later (interval, 24 h)
-                        ref = max(ref, w + wait)
-                    elif self.ready_at is not None and self.ready_at[0] == cur.name:
-                        ref = max(ref, self.ready_at[1])
-                    cands.append(ref + self.p.alarm_low_min * 60)
-                    cands.append(ref + self.p.alarm_medium_min * 60)
+            if cur is not None and self._open(cur):
+                cands.append(cur.closes)  # becomes missed then
+                ref = cur.t
+                wait = self._wait(cur)
+                if wait > 0:
+                    cands.append(w + wait)  # the dose becomes available later (interval, 24 h)
+                    ref = max(ref, w + wait)
+                elif self.ready_at is not None and self.ready_at[0] == cur.name:
+                    ref = max(ref, self.ready_at[1])
+                cands.append(ref + self.p.alarm_low_min * 60)
+                cands.append(ref + self.p.alarm_medium_min * 60)
             nxt = st.sched.next_slot(w)
             if nxt is not None:
                 cands.append(nxt.opens)

@@ -31,6 +31,7 @@ class Schedule:
         self._times = {}
         self._slots = {}
         self.last_day = _last_dosing_day(plan)  # None: doses go on for ever
+        self._day = None  # (first, end) device time of the last local day asked about, and the day
         self._at = None  # the last slot slot_at found
         self._next = None  # (slot open at _next_from or None, next slot) from the last next_slot
         self._next_from = 0
@@ -82,7 +83,24 @@ class Schedule:
         return out
 
     def local_day(self, t):
-        return self.plan.tz.to_local(t)[0]
+        # The local day of device time t; the current day's bounds are cached (asked thousands of times).
+        c = self._day
+        if c is not None and c[0] <= t < c[1]:
+            return c[2]
+        tz = self.plan.tz
+        d = tz.to_local(t)[0]
+        self._day = (tz.to_device(d, 0), tz.to_device(d + 1, 0), d)
+        return d
+
+    def next_close(self, t):
+        """The first window close after t among the slots around t (None: none soon)."""
+        d = self.local_day(t)
+        best = None
+        for day in (d - 1, d, d + 1, d + 2):
+            for s in self.slots(day):
+                if s.closes > t and (best is None or s.closes < best):
+                    best = s.closes
+        return best
 
     def slot_at(self, t):
         """The slot whose window holds device time t, or None."""
