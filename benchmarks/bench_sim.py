@@ -6,9 +6,8 @@ import json
 import time
 from importlib import resources
 
-from steadydose.timebase import format_utc, parse_utc
-
 from sim.scenario import parse_scenario, run_scenario
+from steadydose.timebase import format_utc, parse_utc
 
 DAYS = 365
 

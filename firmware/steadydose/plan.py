@@ -6,7 +6,7 @@
 
 from steadydose import timebase
 from steadydose.profile import GABAPENTIN, HARD, SOFT, WARNINGS
-from steadydose.taper import cut_allowed, max_gap, taper_levels
+from steadydose.taper import cut_allowed, taper_levels
 
 FORMAT = "steadydose.plan/1"
 SIGNED_FORMAT = "steadydose.signed/1"
@@ -106,7 +106,9 @@ class _Check:
         if rule in self.ack:
             self.warnings.append((rule, path, msg))
         else:
-            self.violations.append((rule, path, msg + " (the prescriber may accept this by listing %s in acknowledged)" % rule))
+            self.violations.append(
+                (rule, path, msg + " (the prescriber may accept this by listing %s in acknowledged)" % rule)
+            )
 
     def limit(self, lim, value, path, msg):
         # Hard bound of a profile Limit; returns True when the value is within it.
@@ -120,7 +122,9 @@ class _Check:
         # A misspelt key must never be silently ignored; sorted, so both Pythons report the same order.
         for key in sorted(obj):
             if key not in known:
-                self.bad(FMT, _join(prefix, key), "unknown field '%s' (allowed: %s)" % (key, ", ".join(known)))
+                self.bad(
+                    FMT, _join(prefix, key), "unknown field '%s' (allowed: %s)" % (key, ", ".join(known))
+                )
 
     def need_int(self, obj, key, path, required, what):
         # -> the int, or None (reported) when missing/mistyped.
@@ -206,11 +210,17 @@ class _Check:
         self.unknown(med, _MED_KEYS, "medication")
         name = self.need_str(med, "name", "medication.name", True, "medication.name")
         if name is not None and name.lower() != self.p.name:
-            self.bad(FMT, "medication.name", "this device enforces the %s rules; a plan for '%s' cannot be loaded" % (self.p.name, name))
+            self.bad(
+                FMT,
+                "medication.name",
+                "this device enforces the %s rules; a plan for '%s' cannot be loaded" % (self.p.name, name),
+            )
         unit = self.need_int(med, "unit_mg", "medication.unit_mg", True, "medication.unit_mg")
         if unit is not None:
             if unit < 1:
-                self.bad(FMT, "medication.unit_mg", "medication.unit_mg must be 1 mg or more (found %d)" % unit)
+                self.bad(
+                    FMT, "medication.unit_mg", "medication.unit_mg must be 1 mg or more (found %d)" % unit
+                )
             else:
                 self.unit = unit
         form = self.need_str(med, "form", "medication.form", False, "medication.form")
@@ -240,23 +250,39 @@ class _Check:
         self.unknown(lim, _LIMIT_KEYS, "limits")
         v = self.need_int(lim, "max_daily_mg", "limits.max_daily_mg", True, "limits.max_daily_mg")
         if v is not None and self.limit(
-            p.max_daily, v, "limits.max_daily_mg", "a daily limit of %d mg is outside %s" % (v, p.max_daily.describe())
+            p.max_daily,
+            v,
+            "limits.max_daily_mg",
+            "a daily limit of %d mg is outside %s" % (v, p.max_daily.describe()),
         ):
             self.max_daily = v
-        v = self.need_int(lim, "min_interval_min", "limits.min_interval_min", False, "limits.min_interval_min")
+        v = self.need_int(
+            lim, "min_interval_min", "limits.min_interval_min", False, "limits.min_interval_min"
+        )
         if v is not None and self.limit(
             p.min_interval,
             v,
             "limits.min_interval_min",
-            "doses %d min apart is too close: the interval may not be set below %d min" % (v, p.min_interval.lo),
+            "doses %d min apart is too close: the interval may not be set below %d min"
+            % (v, p.min_interval.lo),
         ):
             self.interval = v
         v = self.need_int(lim, "early_min", "limits.early_min", False, "limits.early_min")
         if v is not None:
-            self.limit(p.early, v, "limits.early_min", "opening a dose %d min early is outside %s" % (v, p.early.describe()))
+            self.limit(
+                p.early,
+                v,
+                "limits.early_min",
+                "opening a dose %d min early is outside %s" % (v, p.early.describe()),
+            )
         v = self.need_int(lim, "late_min", "limits.late_min", False, "limits.late_min")
         if v is not None:
-            self.limit(p.late, v, "limits.late_min", "closing a dose %d min late is outside %s" % (v, p.late.describe()))
+            self.limit(
+                p.late,
+                v,
+                "limits.late_min",
+                "closing a dose %d min late is outside %s" % (v, p.late.describe()),
+            )
 
     def taper_rule(self, obj):
         t = self.need_obj(obj, "taper", False, "taper")
@@ -270,7 +296,12 @@ class _Check:
         ok = mg is not None and days is not None and least is not None
         if mg is not None:
             desc = p.taper_step_mg.describe()
-            ok = self.limit(p.taper_step_mg, mg, "taper.step_mg", "a taper step of %d mg is outside %s" % (mg, desc)) and ok
+            ok = (
+                self.limit(
+                    p.taper_step_mg, mg, "taper.step_mg", "a taper step of %d mg is outside %s" % (mg, desc)
+                )
+                and ok
+            )
             if self.unit is not None and mg % self.unit:
                 self.bad(
                     p.taper_step_mg.rule,
@@ -279,9 +310,25 @@ class _Check:
                 )
                 ok = False
         if days is not None:
-            ok = self.limit(p.taper_step_days, days, "taper.step_days", "each taper level must be held at least %d day (found %d)" % (p.taper_step_days.lo, days)) and ok
+            ok = (
+                self.limit(
+                    p.taper_step_days,
+                    days,
+                    "taper.step_days",
+                    "each taper level must be held at least %d day (found %d)" % (p.taper_step_days.lo, days),
+                )
+                and ok
+            )
         if least is not None:
-            ok = self.limit(p.taper_min_days, least, "taper.min_days", "a taper must last at least %d days (found %d)" % (p.taper_min_days.lo, least)) and ok
+            ok = (
+                self.limit(
+                    p.taper_min_days,
+                    least,
+                    "taper.min_days",
+                    "a taper must last at least %d days (found %d)" % (p.taper_min_days.lo, least),
+                )
+                and ok
+            )
         if ok and self.unit is not None:
             self.taper = (mg, days, least)
 
@@ -290,7 +337,9 @@ class _Check:
             return
         ack = obj["acknowledged"]
         if not isinstance(ack, list):
-            self.bad(FMT, "acknowledged", "acknowledged must be a list of warning ids (found %s)" % json_type(ack))
+            self.bad(
+                FMT, "acknowledged", "acknowledged must be a list of warning ids (found %s)" % json_type(ack)
+            )
             return
         for k, w in enumerate(ack):
             path = "acknowledged[%d]" % k
@@ -366,7 +415,9 @@ class _Check:
             return None
         if not raw:
             if i != last:
-                self.bad(FMT, path, "a step with no doses (0 mg, the end of therapy) can only be the last step")
+                self.bad(
+                    FMT, path, "a step with no doses (0 mg, the end of therapy) can only be the last step"
+                )
                 sound = False
             if "days" in s:
                 self.bad(FMT, path + ".days", "the 0 mg step ends therapy and runs on: it cannot have days")
@@ -406,7 +457,11 @@ class _Check:
             try:
                 minute = timebase.parse_hhmm(d["time"])
             except ValueError:
-                self.bad(FMT, path + ".time", "time '%s' is not a time of day written HH:MM (00:00 to 23:59)" % d["time"])
+                self.bad(
+                    FMT,
+                    path + ".time",
+                    "time '%s' is not a time of day written HH:MM (00:00 to 23:59)" % d["time"],
+                )
         if minute is not None:
             if minute in seen:
                 self.bad(FMT, path + ".time", "two doses at %s in the same step" % _hhmm(minute))
@@ -424,20 +479,30 @@ class _Check:
         p = self.p
         for i, s in enumerate(steps):
             ordered = sorted(s.doses, key=lambda r: r[2])
-            for minute, mg, j in ordered:
+            for _minute, mg, j in ordered:
                 path = "steps[%d].doses[%d].mg" % (i, j)
                 u = self.unit
                 if u is not None:
                     if mg % u:
-                        self.bad(p.units_per_dose.rule, path, "a dose of %d mg is not a whole number of %d mg %ss" % (mg, u, self.form))
+                        self.bad(
+                            p.units_per_dose.rule,
+                            path,
+                            "a dose of %d mg is not a whole number of %d mg %ss" % (mg, u, self.form),
+                        )
                     else:
                         self.limit(
                             p.units_per_dose,
                             mg // u,
                             path,
-                            "a dose of %d mg is %d %ss; a dose must be %s" % (mg, mg // u, self.form, p.units_per_dose.describe()),
+                            "a dose of %d mg is %d %ss; a dose must be %s"
+                            % (mg, mg // u, self.form, p.units_per_dose.describe()),
                         )
-                self.limit(p.max_dose, mg, path, "a dose of %d mg is above the %d mg single-dose limit" % (mg, p.max_dose.hi))
+                self.limit(
+                    p.max_dose,
+                    mg,
+                    path,
+                    "a dose of %d mg is above the %d mg single-dose limit" % (mg, p.max_dose.hi),
+                )
 
     def day_rules(self, steps):
         # G-MAX-DAY against the plan's own limit (or the hard ceiling if that is broken); W-DAILY-ABOVE-1800.
@@ -446,12 +511,17 @@ class _Check:
         for i, s in enumerate(steps):
             path = "steps[%d]" % i
             if s.total > cap:
-                self.bad(p.max_daily.rule, path, "%d mg a day is above the plan's daily limit of %d mg" % (s.total, cap))
+                self.bad(
+                    p.max_daily.rule,
+                    path,
+                    "%d mg a day is above the plan's daily limit of %d mg" % (s.total, cap),
+                )
             elif p.max_daily.classify(s.total) == SOFT:
                 self.soft(
                     p.max_daily.warning,
                     path,
-                    "%d mg a day is above %d mg/day, where no extra benefit has been shown" % (s.total, p.max_daily.soft_hi),
+                    "%d mg a day is above %d mg/day, where no extra benefit has been shown"
+                    % (s.total, p.max_daily.soft_hi),
                 )
 
     def too_close(self, path, gap, minute, before, where):
@@ -473,17 +543,29 @@ class _Check:
             for k in range(1, len(ds)):
                 gap = ds[k][0] - ds[k - 1][0]
                 if 0 < gap < self.interval:  # a gap of 0 is a duplicate time, reported already
-                    self.too_close("steps[%d].doses[%d].time" % (i, ds[k][2]), gap, ds[k][0], ds[k - 1][0], "")
+                    self.too_close(
+                        "steps[%d].doses[%d].time" % (i, ds[k][2]), gap, ds[k][0], ds[k - 1][0], ""
+                    )
             if s.days is None or s.days > 1:
                 gap = ds[0][0] + 1440 - ds[-1][0]
                 if gap < self.interval:
-                    self.too_close("steps[%d].doses[%d].time" % (i, ds[0][2]), gap, ds[0][0], ds[-1][0], " the evening before")
+                    self.too_close(
+                        "steps[%d].doses[%d].time" % (i, ds[0][2]),
+                        gap,
+                        ds[0][0],
+                        ds[-1][0],
+                        " the evening before",
+                    )
             if i + 1 < n and steps[i + 1].times_ok and steps[i + 1].doses:
                 nd = steps[i + 1].doses
                 gap = nd[0][0] + 1440 - ds[-1][0]
                 if gap < self.interval:
                     self.too_close(
-                        "steps[%d].doses[%d].time" % (i + 1, nd[0][2]), gap, nd[0][0], ds[-1][0], " on the last day of the step before"
+                        "steps[%d].doses[%d].time" % (i + 1, nd[0][2]),
+                        gap,
+                        nd[0][0],
+                        ds[-1][0],
+                        " on the last day of the step before",
                     )
 
     def tid_rule(self, steps):
@@ -501,7 +583,13 @@ class _Check:
                         p.tid_gap.rule,
                         "steps[%d].doses[%d].time" % (i, ds[k][2]),
                         "%s from the %s dose to the %s dose; with %d or more doses a day no gap may be longer than %s"
-                        % (_hours(gap), _hhmm(ds[k - 1][0]), _hhmm(ds[k][0]), p.tid_min_doses, _hours(p.tid_gap.hi)),
+                        % (
+                            _hours(gap),
+                            _hhmm(ds[k - 1][0]),
+                            _hhmm(ds[k][0]),
+                            p.tid_min_doses,
+                            _hours(p.tid_gap.hi),
+                        ),
                     )
 
     def step_change_rules(self, steps):
@@ -511,7 +599,8 @@ class _Check:
             p.titrate_start,
             first,
             "steps[0]",
-            "the first step is %d mg a day; therapy must start at %d mg/day or less" % (first, p.titrate_start.hi),
+            "the first step is %d mg a day; therapy must start at %d mg/day or less"
+            % (first, p.titrate_start.hi),
         )
         for i in range(1, len(steps)):
             path = "steps[%d]" % i
@@ -525,7 +614,8 @@ class _Check:
                     self.soft(
                         p.reduce_step.warning,
                         path,
-                        "a cut of %d mg/day (from %d to %d) is more than %d mg/day" % (cut, prev, cur, p.reduce_step.soft_hi),
+                        "a cut of %d mg/day (from %d to %d) is more than %d mg/day"
+                        % (cut, prev, cur, p.reduce_step.soft_hi),
                     )
                 days = steps[i].days
                 if days is not None and days < p.reduce_hold_days:
@@ -613,13 +703,15 @@ class _Check:
                 self.bad(
                     "G-RENAL",
                     path,
-                    "%d mg a day is above %d mg/day, the most for a creatinine clearance of %d mL/min" % (s.total, band[1], self.renal),
+                    "%d mg a day is above %d mg/day, the most for a creatinine clearance of %d mL/min"
+                    % (s.total, band[1], self.renal),
                 )
             if len(s.doses) > band[2]:
                 self.bad(
                     "G-RENAL",
                     path,
-                    "%d doses a day is more than %d, the most for a creatinine clearance of %d mL/min" % (len(s.doses), band[2], self.renal),
+                    "%d doses a day is more than %d, the most for a creatinine clearance of %d mL/min"
+                    % (len(s.doses), band[2], self.renal),
                 )
 
 
@@ -658,7 +750,11 @@ def change_problem(prev, cur, profile=GABAPENTIN):
     if cur == 0:
         lim = profile.zero_from
         if lim.classify(prev) == HARD:
-            return (lim.rule, "the step to 0 mg comes from %d mg/day; stopping must come from %d mg/day or less" % (prev, lim.hi))
+            return (
+                lim.rule,
+                "the step to 0 mg comes from %d mg/day; stopping must come from %d mg/day or less"
+                % (prev, lim.hi),
+            )
         return None
     if not cut_allowed(prev, prev - cur, profile):
         return (
@@ -673,7 +769,7 @@ def _taper_gap(doses, levels, interval):
     # Closest consecutive doses from the last day of the current step through the taper levels:
     # -> (gap, minute, previous minute) when below the interval, else None.
     prev_last = doses[-1][0]
-    for hold, level in levels:
+    for _hold, level in levels:
         if not level:
             break
         gap = level[0][0] + 1440 - prev_last
@@ -707,23 +803,35 @@ def check_transition(current_total_mg, new_total_mg, profile=GABAPENTIN):
     problem = change_problem(current_total_mg, new_total_mg, profile)
     if problem is None:
         return []
-    msg = "the new plan changes today's %d mg/day to %d mg/day at once: %s" % (current_total_mg, new_total_mg, problem[1])
+    msg = "the new plan changes today's %d mg/day to %d mg/day at once: %s" % (
+        current_total_mg,
+        new_total_mg,
+        problem[1],
+    )
     return [("R-TRANSITION", "steps", msg), (problem[0], "steps", problem[1])]
 
 
+class SignedPlanError(ValueError):
+    """A broken signed-plan envelope: str() is the message, .path the envelope field at fault."""
+
+    def __init__(self, path, message):
+        super().__init__(message)
+        self.path = path
+
+
 def unwrap_signed(obj):
-    """The signed envelope -> (payload_text, key_id, sig_b64). Raises ValueError(path, message)."""
+    """The signed envelope -> (payload_text, key_id, sig_b64). Raises SignedPlanError (a ValueError)."""
     if not isinstance(obj, dict):
-        raise ValueError("plan", "a signed plan must be a JSON object")
+        raise SignedPlanError("plan", "a signed plan must be a JSON object")
     for key in sorted(obj):
         if key not in _SIGNED_KEYS:
-            raise ValueError(key, "unknown field '%s' in a signed plan" % key)
+            raise SignedPlanError(key, "unknown field '%s' in a signed plan" % key)
     if obj.get("format") != SIGNED_FORMAT:
-        raise ValueError("format", 'a signed plan\'s format must be "%s"' % SIGNED_FORMAT)
+        raise SignedPlanError("format", 'a signed plan\'s format must be "%s"' % SIGNED_FORMAT)
     for key in ("key_id", "payload", "sig"):
         v = obj.get(key)
         if not isinstance(v, str) or not v:
-            raise ValueError(key, "a signed plan needs %s as non-empty text" % key)
+            raise SignedPlanError(key, "a signed plan needs %s as non-empty text" % key)
     return obj["payload"], obj["key_id"], obj["sig"]
 
 
