@@ -15,8 +15,8 @@ from tests.mpy import FIRMWARE, MPY_HELPERS, micropython_binary, mpy_cross_binar
 IMPORTS = """
 import gc
 gc.collect(); a = gc.mem_alloc()
-for m in ('timebase', 'profile', 'taper', 'plan', 'schedule', 'gate', 'alarm', 'journal', 'controller',
-          'screens'):
+for m in ('timebase', 'profile', 'taper', 'regimen', 'schedule', 'gate', 'alarm', 'journal', 'controller',
+          'plan', 'screens'):
     __import__('steadydose.' + m)
     gc.collect(); b = gc.mem_alloc(); print(m, b - a); a = b
 """
@@ -46,16 +46,22 @@ def main() -> None:
         imp = run(out, "4M", ["-c", IMPORTS])
         print("RAM taken by each module once imported (64-bit unix port), bytes:")
         print("  " + ", ".join(line.replace(" ", " ") for line in imp.stdout.split("\n") if line))
-        heaprun = str(MPY_HELPERS / "heaprun.py")
-        lo, hi = 16, 1024  # KiB: bisect the smallest heap in which 30 days of dosing completes
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if "heaprun ok" in run(out, f"{mid}K", [heaprun, "30"]).stdout:
-                hi = mid
-            else:
-                lo = mid + 1
-        print(f"smallest heap for 30 days of dosing with a taper (controller + core): {lo} KiB")
+        month = smallest_heap(out, "heaprun.py")
+        print(f"smallest heap for 30 days of dosing with a taper (controller + core): {month} KiB")
+        core = smallest_heap(out, "gaterun.py")
+        print(f"smallest heap for the decision core alone (schedule + gate + state) over 30 days: {core} KiB")
 
+
+def smallest_heap(out: Path, script: str) -> int:
+    """Bisect the smallest -X heapsize (KiB) in which the script's 30 days complete."""
+    lo, hi = 16, 1024
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if " ok " in run(out, f"{mid}K", [str(MPY_HELPERS / script), "30"]).stdout:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 if __name__ == "__main__":
     main()

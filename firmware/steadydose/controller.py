@@ -15,8 +15,8 @@ import json
 
 from steadydose import alarm as A
 from steadydose import gate
-from steadydose.plan import check_plan, check_transition, parse_plan, taper_plan, unwrap_signed
 from steadydose.profile import GABAPENTIN
+from steadydose.regimen import parse_plan, taper_plan
 from steadydose.taper import taper_levels
 from steadydose.timebase import DAY, format_date, format_utc, parse_utc
 
@@ -424,7 +424,7 @@ class Controller:
         levels = None
         if st.plan.taper is not None:
             levels = taper_levels(doses, st.plan.unit_mg, st.plan.taper, self.p)
-        if levels is None or taper_plan(st.plan, today) is None:
+        if levels is None or taper_plan(st.plan, today, self.p, False) is None:
             self._record("stop_refused", rule="R-STOP",
                          message="Stopping suddenly is not safe. Contact your prescriber.")
             self._show_note("stop_refused", {})
@@ -487,6 +487,8 @@ class Controller:
     def load_plan(self, obj, wall, mono):
         """A plan or signed plan arrived (USB, scenario). Valid: it takes effect at once."""
         self._begin(wall, mono)
+        from steadydose.plan import check_plan  # the validator is loaded only when a plan arrives
+
         raw, violations = self._unwrap(obj)
         if raw is not None:
             violations = check_plan(raw)
@@ -516,6 +518,8 @@ class Controller:
         return self._end()
 
     def _unwrap(self, obj):
+        from steadydose.plan import unwrap_signed
+
         if isinstance(obj, dict) and obj.get("format") == "steadydose.signed/1":
             try:
                 payload, key_id, sig = unwrap_signed(obj)
@@ -547,6 +551,8 @@ class Controller:
             day = new.tz.to_local(self.wall)[0]
             if day < new.start_day:
                 day = new.start_day
+            from steadydose.plan import check_transition
+
             out.extend(check_transition(st.plan.total_on(today), new.total_on(day), self.p))
         return out
 

@@ -6,12 +6,12 @@
 
 import json
 
-from steadydose.plan import parse_plan, taper_plan
+from steadydose.regimen import parse_plan, taper_plan
 from steadydose.schedule import Schedule
 from steadydose.timebase import format_utc, parse_date, parse_utc
 
-_KEEP_DAYS = 21  # slot names kept for R-ONCE; older slots count as done (see State.floor)
-_PRUNE_AT = 96
+_KEEP_DAYS = 4  # slot names kept for R-ONCE; slots of older days count as done (see State.floor)
+_PRUNE_AT = 24  # names kept before pruning: a few days of a 4-a-day plan
 
 
 class MemoryPlans:
@@ -122,7 +122,7 @@ class State:
     def _taper_started(self, rec):
         if self.base is None:
             return
-        obj = taper_plan(self.base, parse_date(rec["from"]) - 1)
+        obj = taper_plan(self.base, parse_date(rec["from"]) - 1, acknowledge=False)
         if obj is not None:
             self.taper = rec
             self.plan = parse_plan(obj)
