@@ -1,5 +1,9 @@
 """Scenarios: a plan, a start, an end and timed actions, run on a VirtualDevice (DESIGN.md contract).
 
+Beyond the contract's keys a scenario may give "compartments" (default 28), "seed" (for the patient
+model) and "key" (the provisioned prescriber public key, base64 of its raw 32 Ed25519 bytes, used with
+"signatures": "required").
+
 A malformed scenario raises ScenarioError (the CLI exits 2 with its message); a plan loaded later that
 the device rejects is not an error of the scenario: the device logs it as `plan_rejected`.
 """
@@ -127,10 +131,14 @@ def _check_initial_plan(sc: Scenario) -> None:
     plan = sc.plan
     if isinstance(plan, dict) and plan.get("format") == "steadydose.signed/1":
         try:
-            payload = unwrap_signed(plan)[0]
+            payload, _key_id, sig = unwrap_signed(plan)
             plan = json.loads(payload)
         except ValueError as ex:
             raise ScenarioError(f"plan: the signed plan cannot be read ({ex})") from None
+        verify = _verifier(sc.key)
+        if sc.signatures_required and (verify is None or not verify(payload, _key_id, sig)):
+            why = "no prescriber key given (scenario key \"key\")" if verify is None else "the signature does not match"
+            raise ScenarioError(f"plan: PLAN-SIGNATURE: {why}")
     elif sc.signatures_required:
         raise ScenarioError("plan: PLAN-SIGNATURE: signatures are required and the plan is not signed")
     violations = check_plan(plan)
