@@ -50,6 +50,7 @@ class Controller:
         self.tries = 0
         self.then = None  # slot to present once homing is done
         self.pending = []  # records made while the motor turns: stored after (no flash writes then)
+        self.deferred_plans = []  # plans that arrived while the motor turned, stored after it
         self.note = None  # (screen, fields, until elapsed)
         self.shown = None
         self.sounding = -1
@@ -407,6 +408,10 @@ class Controller:
         return self._end()
 
     def _flush(self):
+        # what was held back while the motor turned: plans first (a plan_loaded record needs its plan)
+        for raw in self.deferred_plans:
+            self.st.plans.put(raw)
+        self.deferred_plans = []
         for rec in self.pending:
             self.journal.append(rec)
         self.pending = []
@@ -506,7 +511,11 @@ class Controller:
             self._record("plan_rejected", **fields)
             self._show_note("plan_rejected", {"violations": ids})
             return self._end()
-        self.st.plans.put(raw)
+        if self.motion is None:
+            self.st.plans.put(raw)
+        else:  # no flash writes while the stepper turns: held in RAM, stored right after the move
+            self.st.staged[(raw["plan_id"], raw["version"])] = raw
+            self.deferred_plans.append(raw)
         self._record("plan_loaded", plan_id=raw["plan_id"], version=raw["version"])
         if raw.get("discontinue") == "immediate":
             self._record("discontinued")  # R-DISCONTINUE: a prescriber's signed order

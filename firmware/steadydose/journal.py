@@ -64,6 +64,7 @@ class State:
 
     def __init__(self, plans, clock_jump_s=300):
         self.plans = plans
+        self.staged = {}  # (plan_id, version) -> plan accepted but not yet stored (motor turning)
         self.clock_jump_s = clock_jump_s  # R-CLOCK: sets beyond this untrust the clock
         self.base = None  # the prescriber's plan (Plan), or None
         self.plan = None  # the plan being run: the base or its generated taper
@@ -111,7 +112,7 @@ class State:
         pid, ver = rec["plan_id"], rec["version"]
         if ver > self.versions.get(pid, 0):
             self.versions[pid] = ver
-        obj = self.plans.get(pid, ver)
+        obj = self.staged.pop((pid, ver), None) or self.plans.get(pid, ver)
         self.base = parse_plan(obj) if obj is not None else None
         self.taper = None
         self.discontinued = False
