@@ -23,7 +23,7 @@ DEVICE_DIRS = (REPO / "firmware", REPO / "boards")
 PACKAGE = FIRMWARE / "steadydose"
 # The shells: they need `machine` and real buses, so they are not imported in the unix port here
 # (their own tests put a `machine` shim on the path) and the purity rule does not apply to them.
-SHELL = ("drivers", "app")
+SHELL = ("drivers", "app", "storage")
 
 # Modules MicroPython 1.29 on the Pico does not have (some exist in micropython-lib, but the device
 # code must not depend on them), plus host-side packages device code must never import.
