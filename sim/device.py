@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sim.memfs import MemFS
+from steadydose import storage
 from steadydose.controller import COMPARTMENTS, Controller
-from steadydose.journal import MemoryJournal, MemoryPlans, rebuild
 from steadydose.timebase import parse_utc
 
+ROOT = "/data"  # where the device keeps its journal and plans
+SEG_BYTES = 32768  # journal segment before compaction (the Pico uses 8 KiB; RAM is plenty here)
 RTC_LOST_READING = parse_utc("2000-01-01T00:00:00Z")  # what a DS3231 reads after losing power
 MOVE_S = 0  # the carousel turns within the second the action is taken (event granularity)
 
@@ -69,8 +72,8 @@ class VirtualDevice:
         self.rtc_lost = False
         self.on = False
         self.boot_true = start
-        self.journal = MemoryJournal()
-        self.plans = MemoryPlans()
+        self.fs = MemFS()  # the device's flash: only what storage wrote there survives a power cut
+        self.journal = self.plans = None
         self.carousel = Carousel(compartments)
         self.buzzer = Buzzer()
         self.require_signature = require_signature
@@ -85,7 +88,9 @@ class VirtualDevice:
         """The device's durable state: the live one while on, else what the stored records rebuild."""
         if self.ctrl is not None:
             return self.ctrl.st
-        return rebuild(self.journal.records(), self.plans)
+        st, journal, _plans, _faults = storage.recover(ROOT, self.fs, seg_bytes=SEG_BYTES)
+        journal.close()
+        return st
 
     def frame(self, index: int = -1):
         """The display as the patient saw it: the device's screen code drawn into a 128x64 frame."""
@@ -138,14 +143,19 @@ class VirtualDevice:
         self.boot_true = self.true
         if self.rtc_lost:
             self.rtc_offset = RTC_LOST_READING - self.true
-        st = rebuild(self.journal.records(), self.plans)
+        # boot recovery through the device's own storage code: snapshot + journal -> state
+        st, self.journal, self.plans, faults = storage.recover(ROOT, self.fs, seg_bytes=SEG_BYTES)
         self.ctrl = Controller(st, self.journal, compartments=self.carousel.n, verify=self.verify,
                                require_signature=self.require_signature)
         lost, self.rtc_lost = self.rtc_lost, False
         self._perform(self.ctrl.power_on(self.wall, self.mono, rtc_lost=lost))
+        if faults:
+            self._perform(self.ctrl.storage_fault(self.wall, self.mono, faults))
 
     def power_off(self) -> None:
         # volatile state is gone; only the journal's records (and the plan store) survive
+        if self.journal is not None:
+            self.journal.close()  # writes nothing: every record was flushed when it was made
         self.on = False
         self.ctrl = None
 

@@ -24,6 +24,7 @@ from steadydose.timebase import DAY, format_date, format_utc, parse_utc
 # for any date since the project began are accepted.
 BUILD_DATE = parse_utc("2025-01-01T00:00:00Z")
 NOTE_S = 60  # a refusal or confirmation stays on the screen this long
+_MAX_DOSES_24H = 24 * 60 // 180  # the most doses any valid plan gives in 24 h (G-MIN-INTERVAL)
 COMPARTMENTS = 28
 
 
@@ -47,6 +48,10 @@ class Controller:
         self._moving_slot = None
         self.ready_at = None  # (slot, device time) when that slot's dose became available
         self._next_close = None  # (schedule, from, time): no window of that schedule closes in between
+        self._many_day = None  # (plan, local day, 3+ doses that day)
+        self._due = None  # next_due(), worked out at the end of each input
+        self._due_other = None  # the same without screen notes: before it, ticks need no _advance
+        self._fields = None  # (slot, its screen fields), the last asked for
         self.tries = 0
         self.then = None  # slot to present once homing is done
         self.pending = []  # records made while the motor turns: stored after (no flash writes then)
@@ -69,6 +74,10 @@ class Controller:
         self.elapsed = self.e0 + mono
 
     def _end(self):
+        # a quiet moment (motor still, nothing held back): fold the journal into a snapshot when due
+        due = getattr(self.journal, "due", None)
+        if self.motion is None and not self.pending and due is not None and due():
+            self.journal.compact(self.st)
         lvl = self.alarms.sounding(self.elapsed)
         if lvl != self.sounding:
             self.sounding = lvl
@@ -77,6 +86,7 @@ class Controller:
         if scr != self.shown:
             self.shown = scr
             self.out.append(("show", scr[0], scr[1]))
+        self._due = self._next_due()
         return self.out
 
     def _record(self, event, **fields):
@@ -194,7 +204,11 @@ class Controller:
     def _many(self):
         # R-GAP-ALARM applies on a plan giving 3+ doses today
         st = self.st
-        return len(st.plan.doses_on(st.sched.local_day(self.wall))) >= self.p.tid_min_doses
+        day = st.sched.local_day(self.wall)
+        c = self._many_day
+        if c is None or c[0] is not st.plan or c[1] != day:
+            c = self._many_day = (st.plan, day, len(st.plan.doses_on(day)) >= self.p.tid_min_doses)
+        return c[2]
 
     def _blocked(self):
         st = self.st
@@ -216,8 +230,8 @@ class Controller:
 
     def _check_supply(self):
         st = self.st
-        if st.sched is None:
-            return
+        if st.sched is None or st.supply > _MAX_DOSES_24H:
+            return  # more doses left than any plan can ask for in 24 h
         need = 0
         d = st.sched.local_day(self.wall)
         for day in (d, d + 1):
@@ -233,7 +247,11 @@ class Controller:
         self._raise("clock_untrusted", A.MEDIUM)
 
     def next_due(self):
-        """The next device time at which time alone may change something (None: nothing pending)."""
+        """The next device time at which time alone may change something (None: nothing pending).
+        Worked out once at the end of each input: only an input can change it."""
+        return self._due
+
+    def _next_due(self):
         st, w = self.st, self.wall
         cands = []
         if st.sched is not None:
@@ -258,10 +276,13 @@ class Controller:
                 cands.append(w + st.gap_from + self.p.gap_alarm_min * 60 - self.elapsed)
         if self.alarms.paused_until is not None:
             cands.append(w + self.alarms.paused_until - self.elapsed)
-        if self.note is not None:
-            cands.append(w + self.note[2] - self.elapsed)
         best = None
         for c in cands:
+            if c > w and (best is None or c < best):
+                best = c
+        self._due_other = best  # before this, time changes nothing but the screen
+        if self.note is not None:
+            c = w + self.note[2] - self.elapsed
             if c > w and (best is None or c < best):
                 best = c
         return best
@@ -289,6 +310,14 @@ class Controller:
         return self._end()
 
     def tick(self, wall, mono):
+        """Time passes (the app calls this every second or so; the simulator at next_due())."""
+        if (self._due_other is None or wall < self._due_other) and wall >= self.wall:
+            # nothing time-driven is due yet: only a screen note may have run out (cheap path)
+            self.out = []
+            self._at(wall, mono)
+            if self.note is not None and self.elapsed >= self.note[2]:
+                self.note = None
+            return self._end()
         self._begin(wall, mono)
         return self._end()
 
@@ -415,6 +444,15 @@ class Controller:
         for rec in self.pending:
             self.journal.append(rec)
         self.pending = []
+
+    def storage_fault(self, wall, mono, faults):
+        """Storage damage found at boot or a failed write (storage faults): logged and alarmed; dosing
+        goes on with what the records prove."""
+        self._begin(wall, mono)
+        self._record("fault", kind="storage", detail=faults[0][:80] if faults else "")
+        self._raise("storage", A.MEDIUM)
+        self.alarms.clear("storage", latch=True)  # MEDIUM latches until acknowledged
+        return self._end()
 
     def request_stop(self, wall, mono):
         self._begin(wall, mono)
@@ -603,4 +641,7 @@ class Controller:
         return "%02d:%02d" % (secs // 3600, secs // 60 % 60)
 
     def _slot_fields(self, s):
-        return {"slot": s.name, "mg": s.mg, "units": s.units, "time": self._local_hhmm(s.t)}
+        c = self._fields
+        if c is None or c[0] is not s:
+            c = self._fields = (s, {"slot": s.name, "mg": s.mg, "units": s.units, "time": self._local_hhmm(s.t)})
+        return dict(c[1])  # a copy: callers may add to it

@@ -8,7 +8,7 @@ import json
 
 from steadydose.regimen import parse_plan, taper_plan
 from steadydose.schedule import Schedule
-from steadydose.timebase import format_utc, parse_date, parse_utc
+from steadydose.timebase import days_from_civil, format_utc, parse_date, parse_utc
 
 _KEEP_DAYS = 4  # slot names kept for R-ONCE; slots of older days count as done (see State.floor)
 _PRUNE_AT = 24  # names kept before pruning: a few days of a 4-a-day plan
@@ -42,13 +42,11 @@ class MemoryJournal:
 
 def encode(rec):
     # JSON text of a record with its times written out (DESIGN.md event format).
-    out = {}
-    for k in rec:
-        out[k] = rec[k]
+    out = dict(rec)
     out["t"] = format_utc(rec["t"])
     if "opens_at" in rec:
         out["opens_at"] = format_utc(rec["opens_at"])
-    return json.dumps(out)
+    return json.dumps(out, separators=(",", ":"))  # compact: fewer bytes on flash
 
 
 def decode(text):
@@ -154,7 +152,7 @@ class State:
         self._remember(self.announced, rec["slot"])
 
     def _remember(self, names, slot):
-        day = parse_date(slot[:10])
+        day = days_from_civil(int(slot[:4]), int(slot[5:7]), int(slot[8:10]))  # names come from schedule
         names[slot] = day
         if len(names) > _PRUNE_AT:
             cut = day - _KEEP_DAYS

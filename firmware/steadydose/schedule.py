@@ -143,7 +143,7 @@ class Schedule:
         """Slots whose windows close in (a, b], in time order."""
         out = []
         d = max(self.local_day(a) - 1, self.plan.start_day)
-        last = self.local_day(b) + 1
+        last = self.local_day(b)  # a later day's slots close after b
         if self.last_day is not None and last > self.last_day:
             last = self.last_day
         while d <= last:
