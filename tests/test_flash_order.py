@@ -31,7 +31,7 @@ class Flash:
                 return outer.journal.records()
 
         class P:
-            def put(self, obj):
+            def put(self, obj, signed=None):
                 assert not outer.moving, "plan stored during a move"
                 outer.writes.append(("plan", obj["version"]))
                 outer.plans.put(obj)

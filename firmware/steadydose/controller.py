@@ -438,8 +438,11 @@ class Controller:
 
     def _flush(self):
         # what was held back while the motor turned: plans first (a plan_loaded record needs its plan)
-        for raw in self.deferred_plans:
-            self.st.plans.put(raw)
+        for raw, signed in self.deferred_plans:
+            try:
+                self.st.plans.put(raw, signed)
+            except OSError as ex:
+                self._storage_fault("plan not stored (%s)" % (ex.args[0] if ex.args else ex))
         self.deferred_plans = []
         for rec in self.pending:
             self.journal.append(rec)
@@ -449,10 +452,13 @@ class Controller:
         """Storage damage found at boot or a failed write (storage faults): logged and alarmed; dosing
         goes on with what the records prove."""
         self._begin(wall, mono)
-        self._record("fault", kind="storage", detail=faults[0][:80] if faults else "")
+        self._storage_fault(faults[0] if faults else "")
+        return self._end()
+
+    def _storage_fault(self, detail):
+        self._record("fault", kind="storage", detail=detail[:80])
         self._raise("storage", A.MEDIUM)
         self.alarms.clear("storage", latch=True)  # MEDIUM latches until acknowledged
-        return self._end()
 
     def request_stop(self, wall, mono):
         self._begin(wall, mono)
@@ -549,11 +555,16 @@ class Controller:
             self._record("plan_rejected", **fields)
             self._show_note("plan_rejected", {"violations": ids})
             return self._end()
+        signed = obj if obj is not raw else None  # stored as received: the prescriber's signed bytes
         if self.motion is None:
-            self.st.plans.put(raw)
+            try:
+                self.st.plans.put(raw, signed)
+            except OSError as ex:  # the flash would not take it: the old plan stays, the caregiver is told
+                self._storage_fault("plan not stored (%s)" % (ex.args[0] if ex.args else ex))
+                return self._end()
         else:  # no flash writes while the stepper turns: held in RAM, stored right after the move
             self.st.staged[(raw["plan_id"], raw["version"])] = raw
-            self.deferred_plans.append(raw)
+            self.deferred_plans.append((raw, signed))
         self._record("plan_loaded", plan_id=raw["plan_id"], version=raw["version"])
         if raw.get("discontinue") == "immediate":
             self._record("discontinued")  # R-DISCONTINUE: a prescriber's signed order
@@ -616,7 +627,11 @@ class Controller:
         if not st.trusted:
             return ("clock", {"reason": st.untrusted_reason})
         if st.sched is None:
-            return ("stopped", {}) if st.discontinued else ("no_plan", {})
+            if st.discontinued:
+                return ("stopped", {})
+            if st.base_ref is not None:
+                return ("fault", {"kind": "storage"})  # a plan was loaded but cannot be read back
+            return ("no_plan", {})
         if st.supply <= 0:
             return ("empty", {})
         sched = st.sched

@@ -20,7 +20,7 @@ class MemoryPlans:
     def __init__(self):
         self._plans = {}
 
-    def put(self, obj):
+    def put(self, obj, signed=None):
         self._plans[(obj["plan_id"], obj["version"])] = obj
 
     def get(self, plan_id, version):
@@ -65,6 +65,7 @@ class State:
         self.staged = {}  # (plan_id, version) -> plan accepted but not yet stored (motor turning)
         self.clock_jump_s = clock_jump_s  # R-CLOCK: sets beyond this untrust the clock
         self.base = None  # the prescriber's plan (Plan), or None
+        self.base_ref = None  # [plan_id, version] of the last plan loaded
         self.plan = None  # the plan being run: the base or its generated taper
         self.sched = None  # Schedule of self.plan, or None when dosing is stopped
         self.taper = None  # taper_started fields, while a taper runs
@@ -110,6 +111,7 @@ class State:
         pid, ver = rec["plan_id"], rec["version"]
         if ver > self.versions.get(pid, 0):
             self.versions[pid] = ver
+        self.base_ref = [pid, ver]  # kept even when the plan cannot be read back (a storage fault)
         obj = self.staged.pop((pid, ver), None) or self.plans.get(pid, ver)
         self.base = parse_plan(obj) if obj is not None else None
         self.taper = None

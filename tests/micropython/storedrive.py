@@ -394,7 +394,9 @@ def check_boot(d, root, fs, tag, lo, hi, tally, seg_bytes, keep, faults_ok=False
             count(tally, "storage faults logged")
         ok &= mpytest.check(b.ctrl.homed and b.moves_made[:1] == [0],
                             "%s: the first move after boot is not homing (%r)" % (tag, b.moves_made))
-        ok &= mpytest.check(len(b.screens) > 0 and b.screens[-1] in PROMPTING,
+        # prompting, or (the plan file lost) showing the storage fault to the caregiver
+        lost = b.ctrl.st.base is None and b.ctrl.st.base_ref is not None
+        ok &= mpytest.check(len(b.screens) > 0 and (b.screens[-1] in PROMPTING or lost and b.screens[-1] == "fault"),
                             "%s: comes up showing %r" % (tag, b.screens[-1:]))
         if strict and ref is not None:
             ok &= mpytest.check(st.sched is not None or st.discontinued, "%s: no plan after boot" % tag)
