@@ -86,7 +86,7 @@ def runs(draw):
     return plan, start, until, acts, filled
 
 
-@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=1000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(runs())
 def test_safety_properties_hold_for_any_behaviour(case):
     plan, start, until, acts, filled = case
@@ -100,7 +100,7 @@ def test_safety_properties_hold_for_any_behaviour(case):
     assert_same_state(rebuild(d.journal.records(), d.plans), live)
 
 
-@settings(max_examples=8, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(runs(), min_size=1, max_size=12))
 def test_micropython_makes_the_same_decisions(cases):
     """Differential: the real MicroPython binary and CPython give the same records for the same runs."""

@@ -328,8 +328,9 @@ class Controller:
             return self._end()  # already presenting: a second press changes nothing
         d = gate.decide(st.sched, st, self.wall, self.elapsed, st.trusted, st.jammed or not self.homed,
                         st.supply, self.p.rolling_s)
-        if d.reason == gate.FAULT:
-            # R-DEVICE: try the carousel again (home first); refused `fault` if it fails again
+        if d.reason == gate.FAULT and st.supply > 0:
+            # R-DEVICE: try the carousel again (home first); refused `fault` if it fails again. Never
+            # with nothing left to present: that would count an empty compartment as a dose.
             if self.homed:
                 self._start("dispense", d.slot)
             else:
