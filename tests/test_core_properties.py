@@ -74,10 +74,6 @@ def behaviour(draw, plan):
     return start, start + horizon + DAY, acts
 
 
-def run_cpython(plan, start, until, acts, filled=28):
-    return drive.run(plan, start, until, acts, filled)
-
-
 @st.composite
 def runs(draw):
     plan = draw(valid_plans())
@@ -91,7 +87,7 @@ def runs(draw):
 def test_safety_properties_hold_for_any_behaviour(case):
     plan, start, until, acts, filled = case
     note(json.dumps(plan))
-    d = run_cpython(plan, start, until, acts, filled)
+    d = drive.run(plan, start, until, acts, filled)
     events = [(t, rec) for t, rec in d.out]
     note("\n".join(f"{t} {rec}" for t, rec in events))
     live = d.ctrl.st if d.ctrl is not None else rebuild(d.journal.records(), d.plans)
@@ -107,7 +103,7 @@ def test_micropython_makes_the_same_decisions(cases):
     payload = []
     want = []
     for plan, start, until, acts, filled in cases:
-        d = run_cpython(plan, start, until, acts, filled)
+        d = drive.run(plan, start, until, acts, filled)
         want.append(json.loads(json.dumps(d.out)))
         payload.append({"plan": plan, "start": start, "until": until, "filled": filled,
                         "actions": acts})

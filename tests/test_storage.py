@@ -451,15 +451,7 @@ def test_random_runs_through_storage_keep_state_and_safety(tmp_path_factory, dat
     plan, start, until, acts, filled = data.draw(runs())
     root = str(tmp_path_factory.mktemp("run"))
     d = sd.StorageDrive(start, root, fs_plain(), seg_bytes=1024, keep=1, mirror=True)
-    d.do("power_on")
-    d.do("refill", filled)
-    d.do("load_plan", plan)
-    for t, what, arg in acts:
-        if t > until:
-            break
-        d.advance(t)
-        d.do(what, arg)
-    d.advance(until)
+    drive.run(plan, start, until, acts, filled, d)
     assert not d.problems and all(not f for f in d.boot_faults)
     if d.on:
         assert_same_state(d.ctrl.st, d.mirror)

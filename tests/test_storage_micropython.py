@@ -73,7 +73,7 @@ def test_damaged_files_on_littlefs():
     assert multi["multi"] == 100
 
 
-BUSY = ["tick", "silence", "take", "refill", "request_stop", "set_clock", "confirm_clock"]
+BUSY = ["tick", "silence", "take", "refill", "request_stop", "set_clock_by", "confirm_clock"]
 MOVING_SCRIPT = """
 import flashsim, storedrive
 dev = flashsim.FlashSim(64)

@@ -77,33 +77,39 @@ class Drive:
             return None
         if not self.on:
             return None  # a person's action on a device that is off changes nothing
-        c, w, m = self.ctrl, self.wall(), self.mono()
-        if what == "take":
-            acts = c.take(w, m)
-        elif what == "request_stop":
-            acts = c.request_stop(w, m)
-        elif what == "silence":
-            acts = c.silence(w, m)
-        elif what == "confirm_clock":
-            acts = c.confirm_clock(w, m)
-        elif what == "refill":
-            acts = c.refill(w, m, arg)
-        elif what == "load_plan":
-            acts = c.load_plan(arg, w, m)
-        elif what == "set_clock" or what == "set_clock_by":
-            to = arg if what == "set_clock" else w + arg  # set_clock_by: relative to the RTC now
-            self.off = to - self.true
-            acts = c.set_clock(to, w, m)
-        else:
-            raise ValueError("unknown action " + what)
-        self.perform(acts)
+        self.perform(self.act(what, arg))
         return None
 
+    def act(self, what, arg=None):
+        """The controller's answer to one input, at the drive's clocks (actions not yet performed)."""
+        c, w, m = self.ctrl, self.wall(), self.mono()
+        if what == "tick":
+            return c.tick(w, m)
+        if what == "take":
+            return c.take(w, m)
+        if what == "request_stop":
+            return c.request_stop(w, m)
+        if what == "silence":
+            return c.silence(w, m)
+        if what == "confirm_clock":
+            return c.confirm_clock(w, m)
+        if what == "refill":
+            return c.refill(w, m, arg)
+        if what == "load_plan":
+            return c.load_plan(arg, w, m)
+        if what == "set_clock" or what == "set_clock_by":
+            to = arg if what == "set_clock" else w + arg  # set_clock_by: relative to the RTC now
+            self.off = to - self.true
+            return c.set_clock(to, w, m)
+        raise ValueError("unknown action " + what)
 
-def run(plan, start, until, actions, filled=28):
-    """actions: [[true time, what, arg], ...] in time order. Returns the Drive after `until`."""
-    d = Drive(start)
-    d.power_on()
+
+def run(plan, start, until, actions, filled=28, d=None):
+    """actions: [[true time, what, arg], ...] in time order. Returns the Drive (a new one, or `d`)
+    after `until`."""
+    if d is None:
+        d = Drive(start)
+    d.do("power_on")
     d.do("refill", filled)
     d.do("load_plan", plan)
     for t, what, arg in actions:

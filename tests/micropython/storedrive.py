@@ -206,29 +206,10 @@ class BusyDrive(StorageDrive):
 
     def during_move(self):
         self.moves += 1
-        c = self.ctrl
         for what in self.busy:
             self.true += 2
-            w, m = self.wall(), self.mono()
-            if what == "tick":
-                acts = c.tick(w, m)
-            elif what == "take":
-                acts = c.take(w, m)
-            elif what == "silence":
-                acts = c.silence(w, m)
-            elif what == "request_stop":
-                acts = c.request_stop(w, m)
-            elif what == "refill":
-                acts = c.refill(w, m, 10)
-            elif what == "set_clock":
-                self.off += 600
-                acts = c.set_clock(w + 600, w, m)
-            elif what == "confirm_clock":
-                acts = c.confirm_clock(w, m)
-            elif what == "load_plan":
-                acts = c.load_plan(PLAN_V3, w, m)
-            else:
-                raise ValueError(what)
+            arg = {"refill": 10, "set_clock_by": 600, "load_plan": PLAN_V3}.get(what)
+            acts = self.act(what, arg)
             for a in acts:
                 if a[0] == "move":
                     self.problems.append("a move asked for while the carousel moves")
