@@ -97,7 +97,7 @@ def test_safety_properties_hold_for_any_behaviour(case):
 
 
 @settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(st.lists(runs(), min_size=1, max_size=12))
+@given(st.lists(runs(), min_size=8, max_size=16))
 def test_micropython_makes_the_same_decisions(cases):
     """Differential: the real MicroPython binary and CPython give the same records for the same runs."""
     payload = []

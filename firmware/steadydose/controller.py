@@ -24,7 +24,6 @@ from steadydose.timebase import DAY, format_date, format_utc, parse_utc
 # for any date since the project began are accepted.
 BUILD_DATE = parse_utc("2025-01-01T00:00:00Z")
 NOTE_S = 60  # a refusal or confirmation stays on the screen this long
-_MAX_DOSES_24H = 24 * 60 // 180  # the most doses any valid plan gives in 24 h (G-MIN-INTERVAL)
 COMPARTMENTS = 28
 
 
@@ -230,7 +229,7 @@ class Controller:
 
     def _check_supply(self):
         st = self.st
-        if st.sched is None or st.supply > _MAX_DOSES_24H:
+        if st.sched is None or st.supply > 24 * 60 // self.p.min_interval.lo:
             return  # more doses left than any plan can ask for in 24 h
         need = 0
         d = st.sched.local_day(self.wall)
