@@ -70,6 +70,14 @@ def behaviour(draw, plan):
                 t = parsed.tz.to_device(day, minute * 60) + draw(st.one_of(st.integers(-10, 30), st.integers(-90, 120))) * MIN
                 if start <= t <= start + horizon:
                     acts.append([t, "take", None])
+        # the clock set back (and confirmed) into the window of a dose that may have been missed
+        if draw(st.integers(0, 9)) == 0:
+            t = parsed.tz.to_device(day, draw(st.sampled_from(parsed.doses_on(day) or [(0, 0)]))[0] * 60)
+            later = draw(st.integers(3600, 10 * 3600))
+            if start <= t + later <= start + horizon:
+                acts.append([t + later, "set_clock_by", -(later - draw(st.integers(0, 20)) * MIN)])
+                acts.append([t + later + 1, "confirm_clock", None])
+                acts.append([t + later + 2, "take", None])
     acts.sort(key=lambda a: a[0])
     return start, start + horizon + DAY, acts
 

@@ -170,3 +170,75 @@ def test_supply_low_when_less_than_24_hours_left(filled, low):
     start = DAY0 + 5 * H
     d = drive.run(plan(), start, start + H, [], filled=filled)
     assert any(r["event"] == "supply_low" for _, r in d.out) is low
+
+
+# R-MISSED: at window close (not a second before) an undispensed slot is missed, for good
+@pytest.mark.parametrize("until, missed", [(11 * H - 1, []), (11 * H, ["2026-03-01#1"])])
+def test_r_missed_exactly_at_close(until, missed):
+    start = DAY0 + 5 * H
+    d = drive.run(plan(), start, DAY0 + until, [])
+    assert [r["slot"] for _, r in d.out if r["event"] == "missed"] == missed
+    if missed:
+        assert [r["reason"] for _, r in d.out if r["event"] == "missed"] == ["window_closed"]
+
+
+def test_r_missed_never_comes_back_even_if_the_clock_goes_back():
+    start = DAY0 + 5 * H
+    acts = [[DAY0 + 11 * H + 60, "set_clock_by", -2 * H], [DAY0 + 11 * H + 61, "confirm_clock", None],
+            [DAY0 + 11 * H + 62, "take", None]]
+    d = drive.run(plan(), start, DAY0 + 12 * H, acts)
+    assert not [r for _, r in d.out if r["event"] == "dispensed"]
+    assert [r["reason"] for _, r in d.out if r["event"] == "refused"] == ["too_early"]
+
+
+# R-STOP: with a taper rule the stop starts it; without, it is refused; during a taper it changes nothing
+def test_r_stop():
+    start = DAY0 + 9 * H
+    no_taper = drive.run(plan(), start, start + H, [[start, "request_stop", None]])
+    stops = [r["event"] for _, r in no_taper.out if r["event"].startswith(("stop", "taper"))]
+    assert stops == ["stop_requested", "stop_refused"]
+    tapered = plan(taper={"step_mg": 300, "step_days": 7, "min_days": 7})
+    d = drive.run(tapered, start, start + H, [[start, "request_stop", None], [start + 60, "request_stop", None]])
+    events = [r["event"] for _, r in d.out]
+    assert events.count("taper_started") == 1 and events.count("stop_requested") == 2
+    steps = [r for _, r in d.out if r["event"] == "taper_started"][0]["steps"]
+    assert steps == [{"days": 7, "daily_mg": 600}, {"days": 7, "daily_mg": 300}, {"days": None, "daily_mg": 0}]
+
+
+# R-DISCONTINUE and R-NO-PLAN: a signed order stops dosing at once; then takes are refused no_plan
+def test_r_discontinue_then_no_plan():
+    start = DAY0 + 7 * H
+    stop = plan(version=2, discontinue="immediate", steps=[{"doses": []}])
+    d = drive.run(plan(), start, start + 2 * H, [[start, "load_plan", stop], [start + H, "take", None]])
+    events = [r["event"] for _, r in d.out]
+    assert events[events.index("plan_loaded", 3):][:2] == ["plan_loaded", "discontinued"]
+    assert [(r["reason"], r["rule"]) for _, r in d.out if r["event"] == "refused"] == [("no_plan", "R-NO-PLAN")]
+
+
+# R-DEVICE: one failed move is retried; the second failure is a jam, refused `fault`, not dispensed
+@pytest.mark.parametrize("failures, dispensed", [(0, True), (1, True), (2, False)])
+def test_r_device_one_retry(failures, dispensed):
+    from steadydose.controller import Controller
+    from steadydose.journal import MemoryJournal
+
+    st = State(MemoryPlans())
+    ctrl = Controller(st, MemoryJournal())
+    t = DAY0 + 7 * H + 45 * M
+
+    def perform(acts, fails):
+        for a in acts:
+            if a[0] == "move" and a[1] is not None:
+                if fails[0] > 0:
+                    fails[0] -= 1
+                    perform(ctrl.motor_failed(t, 0), fails)
+                else:
+                    perform(ctrl.motor_done(t, 0), fails)
+            elif a[0] == "move":
+                perform(ctrl.motor_done(t, 0), [0])
+
+    perform(ctrl.power_on(t, 0), [0])
+    perform(ctrl.refill(t, 0, 5), [0])
+    perform(ctrl.load_plan(plan(), t, 0), [0])
+    perform(ctrl.take(t, 0), [failures])
+    assert ("2026-03-01#1" in st.dispensed) is dispensed
+    assert st.jammed is (not dispensed)

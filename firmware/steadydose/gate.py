@@ -64,6 +64,8 @@ def decide(sched, st, wall, elapsed, trusted, jammed, supply, rolling_s=86400):
     if st.last_e is not None:
         wait = st.last_e + plan.min_interval_s - elapsed
     slot = sched.slot_at(wall)
+    if slot is not None and slot.name in st.missed:
+        slot = None  # R-MISSED: missed for good, even if the clock is set back into its window
     if slot is None:
         nxt = sched.next_slot(wall)
         if nxt is None:
