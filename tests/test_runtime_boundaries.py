@@ -242,3 +242,28 @@ def test_r_device_one_retry(failures, dispensed):
     perform(ctrl.take(t, 0), [failures])
     assert ("2026-03-01#1" in st.dispensed) is dispensed
     assert st.jammed is (not dispensed)
+
+
+# Audio pause: 2 minutes by default; a caregiver may set 1..5; escalation goes on while paused
+@pytest.mark.parametrize("minutes, ok", [(0, False), (1, True), (5, True), (6, False), (True, False), (2.5, False)])
+def test_silence_length_limits(minutes, ok):
+    from steadydose.controller import Controller
+    from steadydose.journal import MemoryJournal
+
+    ctrl = Controller(State(MemoryPlans()), MemoryJournal())
+    assert ctrl.silence_s == 120
+    assert ctrl.set_silence_minutes(minutes) is ok
+    assert ctrl.silence_s == (minutes * 60 if ok else 120)
+
+
+@pytest.mark.parametrize("pause_at, heard", [
+    # silenced at 08:16: quiet 2 minutes, the LOW pattern back at 08:18, MEDIUM at 08:30
+    (16, [(15, "low"), (16, None), (18, "low"), (30, "medium")]),
+    # silenced at 08:29: escalation goes on while paused, and the higher priority sounds at once
+    (29, [(15, "low"), (29, None), (30, "medium")]),
+])
+def test_audio_pause_lasts_two_minutes_and_escalation_goes_on(pause_at, heard):
+    start = DAY0 + 5 * H
+    d = drive.run(plan(), start, DAY0 + 8 * H + 45 * M, [[DAY0 + 8 * H + pause_at * M, "silence", None]])
+    assert [(int((t - DAY0 - 8 * H) // M), p) for t, p in d.sounds] == heard
+    assert [r["event"] for _, r in d.out].count("alarm_paused") == 1

@@ -497,6 +497,13 @@ class Controller:
             self._record("alarm_paused")
         return self._end()
 
+    def set_silence_minutes(self, minutes):
+        """A caregiver's audio-pause length: 1-5 minutes (CLINICAL_RULES.md Alarms). False if refused."""
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or self.p.silence_min.classify(minutes):
+            return False
+        self.silence_s = minutes * 60
+        return True
+
     def refill(self, wall, mono, doses):
         self._begin(wall, mono)
         self._record("refilled", doses=doses)

@@ -22,6 +22,7 @@ class Drive:
         self.plans = MemoryPlans()
         self.ctrl = None
         self.out = []  # [true time, record] in order
+        self.sounds = []  # [true time, priority or None]
 
     def mono(self):
         return self.true - self.boot
@@ -35,6 +36,8 @@ class Drive:
             a = q.pop(0)
             if a[0] == "record":
                 self.out.append([self.true, a[1]])
+            elif a[0] == "alarm":
+                self.sounds.append([self.true, a[1]])  # what the buzzer repeats from then on
             elif a[0] == "move":
                 fn = self.ctrl.motor_failed if self.jam else self.ctrl.motor_done
                 q.extend(fn(self.wall(), self.mono()))
