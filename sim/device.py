@@ -18,19 +18,21 @@ from steadydose.timebase import parse_utc
 ROOT = "/data"  # where the device keeps its journal and plans
 SEG_BYTES = 32768  # journal segment before compaction (the Pico uses 8 KiB; RAM is plenty here)
 RTC_LOST_READING = parse_utc("2000-01-01T00:00:00Z")  # what a DS3231 reads after losing power
-MOVE_S = 0  # the carousel turns within the second the action is taken (event granularity)
 
 
 @dataclass
 class Carousel:
-    """Forward-only carousel with N compartments, a home sensor and injectable jams."""
+    """Forward-only carousel: N compartments behind a cover with one opening, a "closed" stop between
+    each two compartments, a home sensor at compartment 0's stop, and injectable jams."""
 
     n: int = COMPARTMENTS
     filled: list[bool] = field(default_factory=list)
-    position: int = 0  # 0: home/closed; k: compartment k presented
+    position: int = 0  # 0: home; k: compartment k under the opening (or the stop after it when closed)
     jammed: bool = False
-    closed: bool = True  # the cover's opening sits between two compartments
+    closed: bool = True  # the opening sits on a closed stop between two compartments
     moves: int = 0
+    turned: int = 0  # compartment pitches turned, all forward
+    home_passes: int = 0  # times the home sensor saw the carousel go by (position checked every turn)
     empty_presented: int = 0
 
     def __post_init__(self) -> None:
@@ -44,9 +46,14 @@ class Carousel:
             self.filled[(start - 1 + i) % self.n] = True
 
     def move(self, k: int) -> bool:
+        """Turn forward to compartment k (0: home). False when jammed (the motor stalls)."""
         self.moves += 1
         if self.jammed:
             return False
+        steps = (k - self.position) % (self.n + 1)  # forward only: home stop plus n compartments
+        if k == 0 or self.position + steps > self.n:
+            self.home_passes += 1
+        self.turned += steps
         if k > 0:
             if not self.filled[k - 1]:
                 self.empty_presented += 1  # the patient would get nothing: tests keep this at 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from sim.cli import cli, main
+from sim.cli import cli, demo_plan, main
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -63,3 +63,17 @@ def test_bad_plan_file_is_a_usage_error(tmp_path: Path):
     bad.write_text("{not json")
     res = CliRunner().invoke(cli, ["demo", "--plan", str(bad)])
     assert res.exit_code == 2 and "cannot read the plan" in res.output
+
+
+def test_the_carousel_turns_forward_one_compartment_per_dose_and_passes_home():
+    from sim.scenario import parse_scenario, run_scenario
+
+    sc = {"plan": demo_plan(), "start": "2026-03-01T12:00:00Z", "until": "2026-03-13T12:00:00Z",
+          "patient": "adherent", "actions": [{"at": "2026-03-10T09:00:00Z", "do": "refill", "doses": 28}]}
+    dev = run_scenario(parse_scenario(sc))
+    pos = [r["pos"] for _, r in dev.events if r["event"] == "dispensed"]
+    c = dev.carousel
+    assert len(pos) == 34 and c.empty_presented == 0
+    assert pos == [i % 28 + 1 for i in range(34)]  # compartment after compartment, round again after 28
+    # all forward: one pitch per dose, two when passing the home stop after compartment 28
+    assert c.turned == 34 + 1 and c.home_passes == 2  # homing at power-on, then once round
