@@ -85,7 +85,10 @@ class Controller:
         if scr != self.shown:
             self.shown = scr
             self.out.append(("show", scr[0], scr[1]))
-        self._due = self._next_due()
+        # while the motor turns, motor_done/motor_failed come next and work it out then
+        self._due = self._next_due() if self.motion is None else None
+        if self.motion is not None:
+            self._due_other = None
         return self.out
 
     def _record(self, event, **fields):

@@ -93,14 +93,14 @@ class Schedule:
         return d
 
     def next_close(self, t):
-        """The first window close after t among the slots around t (None: none soon)."""
+        """The first window close after t among the slots around t (None: none soon). Windows are in
+        time order and never overlap, so the first found is the earliest."""
         d = self.local_day(t)
-        best = None
         for day in (d - 1, d, d + 1, d + 2):
             for s in self.slots(day):
-                if s.closes > t and (best is None or s.closes < best):
-                    best = s.closes
-        return best
+                if s.closes > t:
+                    return s.closes
+        return None
 
     def slot_at(self, t):
         """The slot whose window holds device time t, or None."""
