@@ -412,7 +412,9 @@ class Controller:
             taken["next"] = self._local_hhmm(nxt.t)
         self._show_note("taken", taken)
         self._check_supply()
-        self._advance()
+        # time stood still since the take's own _advance: only what the dose changed needs a look (a
+        # carousel now empty with the next dose within the hour is a HIGH alarm)
+        self._check_cannot(None)
         return self._end()
 
     def motor_failed(self, wall, mono):
