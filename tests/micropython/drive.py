@@ -23,6 +23,7 @@ class Drive:
         self.ctrl = None
         self.out = []  # [true time, record] in order
         self.sounds = []  # [true time, priority or None]
+        self.screens = []  # screen names in the order shown
 
     def mono(self):
         return self.true - self.boot
@@ -38,9 +39,15 @@ class Drive:
                 self.out.append([self.true, a[1]])
             elif a[0] == "alarm":
                 self.sounds.append([self.true, a[1]])  # what the buzzer repeats from then on
+            elif a[0] == "show":
+                self.screens.append(a[1])
             elif a[0] == "move":
+                self.moving(a[2])
                 fn = self.ctrl.motor_failed if self.jam else self.ctrl.motor_done
                 q.extend(fn(self.wall(), self.mono()))
+
+    def moving(self, k):
+        """Called as the carousel turns to compartment k (0: home), before it reports back."""
 
     def advance(self, t):
         while self.on:

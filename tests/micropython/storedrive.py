@@ -92,7 +92,6 @@ class StorageDrive(Drive):
         self.puts = []  # (first, end) device write operations and the plan, of each plan written
         self.all_plans = MemoryPlans()
         self.boot_faults = []  # the storage faults each boot reported
-        self.screens = []
         self.problems = []
         self.compactions = 0
         self.moves_made = []  # compartment of each move asked for (0: home)
@@ -120,7 +119,7 @@ class StorageDrive(Drive):
     def perform(self, actions):
         self.depth += 1
         try:
-            self._perform(actions)
+            Drive.perform(self, actions)
         finally:
             self.depth -= 1
         # as the app does: compact when due, at a quiet moment, from the controller's live state
@@ -130,19 +129,9 @@ class StorageDrive(Drive):
             if self.store.compact(c.st):
                 self.compactions += 1
 
-    def _perform(self, actions):
-        q = list(actions)
-        while q:
-            a = q.pop(0)
-            if a[0] == "record":
-                self.out.append([self.true, a[1]])
-            elif a[0] == "show":
-                self.screens.append(a[1])
-            elif a[0] == "move":
-                self.moves_made.append(a[2])
-                self.during_move()
-                fn = self.ctrl.motor_failed if self.jam else self.ctrl.motor_done
-                q.extend(fn(self.wall(), self.mono()))
+    def moving(self, k):
+        self.moves_made.append(k)
+        self.during_move()
 
     def during_move(self):
         pass
