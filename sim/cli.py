@@ -11,7 +11,15 @@ from pathlib import Path
 import click
 
 from sim.patients import PATIENTS
-from sim.scenario import Action, Scenario, ScenarioError, event_json, parse_scenario, run_scenario
+from sim.scenario import (
+    Action,
+    Scenario,
+    ScenarioError,
+    contract_events,
+    event_json,
+    parse_scenario,
+    run_scenario,
+)
 from steadydose.timebase import format_utc, parse_date, parse_utc
 
 
@@ -167,7 +175,7 @@ def scenario(file: Path, as_json: bool) -> None:
         click.echo(f"error: {file}: {ex}", err=True)
         sys.exit(2)
     dev = run_scenario(sc)
-    for t, rec in dev.events:
+    for t, rec in contract_events(dev):
         line = event_json(t, rec)
         if as_json:
             click.echo(json.dumps(line))

@@ -155,6 +155,16 @@ def _verifier(key_b64: str | None):
     return lambda payload, key_id, sig: verify_with_public_key(key_b64, payload, sig)
 
 
+# Journal records that are the device's own bookkeeping, not events of the contract: the write-ahead
+# `dispensing` record a `dispensed` (or a jam's refusal) always follows.
+INTERNAL_EVENTS = frozenset({"dispensing"})
+
+
+def contract_events(dev: VirtualDevice) -> list[tuple[int, dict]]:
+    """The device's events as the contract lists them, in time order (true time, record)."""
+    return [(t, rec) for t, rec in dev.events if rec["event"] not in INTERNAL_EVENTS]
+
+
 def event_json(true_t: int, rec: dict) -> dict:
     """A device record as the contract's event line: "t" in true time, no internal fields."""
     out: dict[str, Any] = {"t": format_utc(true_t), "event": rec["event"]}

@@ -29,10 +29,17 @@ def check_run(events: list, plans, live_state=None) -> dict:
     seen_slots: set[str] = set()
     missed: set[str] = set()
     counts = {"dispensed": 0, "missed": 0, "refused": 0, "taper_started": 0}
+    in_flight: dict[str, tuple[int, dict]] = {}  # slot -> (true time, write-ahead record)
     for true_t, rec in events:
         ev = rec["event"]
         if ev in counts:
             counts[ev] += 1
+        if ev == "dispensing":
+            in_flight[rec["slot"]] = (true_t, rec)
+        if ev == "dispensed" and rec.get("unconfirmed"):
+            # logged at the boot after a power cut during the move: judge it at the move's own time
+            true_t, ahead = in_flight[rec["slot"]]
+            rec = dict(rec, t=ahead["t"])
         if ev == "dispensed":
             slot = rec["slot"]
             if slot in seen_slots:
@@ -93,7 +100,7 @@ def _check_taper(st: State, rec: dict, true_t: int) -> None:
 
 
 STATE_FIELDS = ("versions", "trusted", "untrusted_reason", "dispensed", "missed", "floor", "doses",
-                "last_e", "supply", "pos", "jammed", "fault_kind", "discontinued", "since", "supply_low")
+                "last_e", "supply", "pos", "jammed", "fault_kind", "in_flight", "discontinued", "since", "supply_low")
 
 
 def assert_same_state(rebuilt: State, live: State) -> None:

@@ -68,3 +68,46 @@ def test_records_and_plans_wait_for_the_move_to_end():
     assert tail == [("plan", 2), ("record", "plan_loaded"), ("record", "dispensed")]
     st = rebuild(f.journal.records(), f.plans)
     assert st.base.version == 2 and "2026-03-01#1" in st.dispensed
+
+
+def _boot(journal, plans, t):
+    ctrl = Controller(rebuild(journal.records(), plans), journal)
+    acts = ctrl.power_on(t, 0)
+    for a in acts:
+        if a[0] == "move":
+            ctrl.motor_done(t, 0)
+    return ctrl
+
+
+def test_a_power_cut_during_the_move_counts_the_dose_as_given():
+    """The write-ahead `dispensing` record is stored before the motor turns: power lost before
+    `dispensed` is stored, the next boot counts the dose (R-ONCE, interval, 24 h), never gives it twice."""
+    journal, plans = MemoryJournal(), MemoryPlans()
+    t = parse_utc("2026-03-01T07:45:00Z")
+    ctrl = _boot(journal, plans, t)
+    ctrl.refill(t, 0, 28)
+    ctrl.load_plan(copy.deepcopy(BASE), t, 0)
+    acts = ctrl.take(t + 60, 60)
+    assert [a[0] for a in acts if a[0] in ("record", "move")][-2:] == ["record", "move"]
+    assert journal.recs[-1]["event"] == "dispensing"  # stored before the move
+    # the power goes mid-move: no motor_done, no `dispensed`
+    ctrl = _boot(journal, plans, t + 600)
+    given = [r for r in journal.recs if r["event"] == "dispensed"]
+    assert [(r["slot"], r["unconfirmed"], r["pos"]) for r in given] == [("2026-03-01#1", True, 1)]
+    assert ctrl.st.last_e is not None and ctrl.st.supply == 27
+    refused = [a[1] for a in ctrl.take(t + 660, 60) if a[0] == "record" and a[1]["event"] == "refused"]
+    assert refused[0]["reason"] == "already_dispensed"
+
+
+def test_a_jammed_move_is_not_counted_at_the_next_boot():
+    journal, plans = MemoryJournal(), MemoryPlans()
+    t = parse_utc("2026-03-01T07:45:00Z")
+    ctrl = _boot(journal, plans, t)
+    ctrl.refill(t, 0, 28)
+    ctrl.load_plan(copy.deepcopy(BASE), t, 0)
+    ctrl.take(t + 60, 60)
+    ctrl.motor_failed(t + 61, 61)  # one retry
+    ctrl.motor_failed(t + 62, 62)  # a jam: refused fault
+    ctrl = _boot(journal, plans, t + 600)
+    assert not [r for r in journal.recs if r["event"] == "dispensed"]
+    assert ctrl.st.in_flight is None and "2026-03-01#1" not in ctrl.st.dispensed

@@ -303,6 +303,12 @@ class Controller:
         self.scan_from = prev - DAY if prev is not None else wall
         self.homed = False
         self._record("power_on")
+        f = st.in_flight
+        if f is not None:
+            # the power went while a dose was being presented: it counts as given (R-ONCE; the interval
+            # and 24 h limit count it too). Never presented at all, the capsules stay in a compartment
+            # that is skipped: a dose lost is safe, a dose given twice is not.
+            self._record("dispensed", slot=f["slot"], mg=f["mg"], units=f["units"], pos=f["pos"], unconfirmed=True)
         if rtc_lost:
             self._untrust("rtc_lost_power")
         elif not st.trusted:
@@ -360,6 +366,10 @@ class Controller:
         self._show_note("refused", note)
 
     def _start(self, kind, slot):
+        if kind == "dispense":
+            # Write-ahead, before the motor turns (no flash writes during a move): if the power goes
+            # before `dispensed` is stored, the next boot knows this slot may have been presented.
+            self._record("dispensing", slot=slot.name, mg=slot.mg, units=slot.units, pos=self.st.pos % self.n + 1)
         self.motion = (kind, slot.name if slot is not None else None)
         self._moving_slot = slot
         self.tries = 0

@@ -86,6 +86,7 @@ class State:
         self.pos = 0  # carousel compartment last presented (0: home)
         self.jammed = False
         self.fault_kind = None  # "jam" or "home_lost" while jammed
+        self.in_flight = None  # the `dispensing` record of a move not yet reported done
         self.supply_low = False  # supply_low logged since the last refill
         self.last_t = None  # time of the last record (elapsed across power cuts)
         self.last_rec_e = 0
@@ -135,6 +136,7 @@ class State:
         self._set_plan(None, rec["t"])
 
     def _dispensed(self, rec):
+        self.in_flight = None
         self._remember(self.dispensed, rec["slot"])
         e = rec["e"]
         self.doses = [d for d in self.doses if e - d[0] < 86400]
@@ -146,6 +148,13 @@ class State:
             self.pos = rec["pos"]
         self.jammed = False
         self.fault_kind = None
+
+    def _dispensing(self, rec):
+        self.in_flight = rec  # cleared by `dispensed`, or by the jam that stopped the move
+
+    def _refused(self, rec):
+        if self.in_flight is not None and rec.get("slot") == self.in_flight["slot"]:
+            self.in_flight = None  # the move failed: nothing was presented
 
     def _missed(self, rec):
         self._remember(self.missed, rec["slot"])
@@ -205,6 +214,8 @@ class State:
     # -- derived views --
     def done(self, slot):
         """True when the slot was dispensed, or is older than what is remembered (R-ONCE)."""
+        if self.in_flight is not None and self.in_flight["slot"] == slot.name:
+            return True
         return slot.name in self.dispensed or (self.floor is not None and slot.day < self.floor)
 
 
@@ -212,7 +223,9 @@ _APPLY = {
     "plan_loaded": State._plan_loaded,
     "taper_started": State._taper_started,
     "discontinued": State._discontinued,
+    "dispensing": State._dispensing,
     "dispensed": State._dispensed,
+    "refused": State._refused,
     "missed": State._missed,
     "window_open": State._window_open,
     "clock_set": State._clock_set,
