@@ -43,8 +43,7 @@ class Controller:
         self.elapsed = 0
         self.scan_from = None  # missed-slot scan done up to this device time
         self.homed = False
-        self.motion = None  # (kind "home"|"dispense", slot) while the motor turns
-        self._moving_slot = None
+        self.motion = None  # (kind "home"|"dispense", Slot or None) while the motor turns
         self.ready_at = None  # (slot, device time) when that slot's dose became available
         self._next_close = None  # (schedule, from, time): no window of that schedule closes in between
         self._many_day = None  # (plan, local day, 3+ doses that day)
@@ -168,8 +167,7 @@ class Controller:
 
     def _open(self, slot):
         st = self.st
-        return not st.done(slot) and slot.name not in st.missed and (self.motion is None or
-                                                                       self.motion[1] != slot.name)
+        return not st.done(slot) and slot.name not in st.missed  # done: dispensed, or being dispensed
 
     def _scan_missed(self, upto, reason):
         st = self.st
@@ -370,23 +368,21 @@ class Controller:
             # Write-ahead, before the motor turns (no flash writes during a move): if the power goes
             # before `dispensed` is stored, the next boot knows this slot may have been presented.
             self._record("dispensing", slot=slot.name, mg=slot.mg, units=slot.units, pos=self.st.pos % self.n + 1)
-        self.motion = (kind, slot.name if slot is not None else None)
-        self._moving_slot = slot
+        self.motion = (kind, slot)
         self.tries = 0
         self._emit_move()
 
     def _emit_move(self):
-        kind, name = self.motion
+        kind, slot = self.motion
         k = 0 if kind == "home" else self.st.pos % self.n + 1
-        self.out.append(("move", name, k))
+        self.out.append(("move", slot.name if slot is not None else None, k))
 
     def motor_done(self, wall, mono):
         self.out = []
         self._at(wall, mono)
         if self.motion is None:
             return self._end()
-        kind, _ = self.motion
-        slot = self._moving_slot
+        kind, slot = self.motion
         self.motion = None
         self._flush()
         if kind == "home":
@@ -436,8 +432,8 @@ class Controller:
             self.tries = 1  # one retry before calling it a jam
             self._emit_move()
             return self._end()
-        kind, name = self.motion
-        slot = self._moving_slot or self.then
+        kind, slot = self.motion
+        slot = slot or self.then
         self.motion, self.then = None, None
         self._flush()
         if kind == "home":
@@ -640,7 +636,7 @@ class Controller:
     def _screen(self):
         st = self.st
         if self.motion is not None and self.motion[0] == "dispense":
-            s = self._moving_slot
+            s = self.motion[1]
             return ("dispensing", {"slot": s.name, "mg": s.mg, "units": s.units})
         if self.note is not None:
             return (self.note[0], self.note[1])
