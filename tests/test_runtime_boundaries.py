@@ -267,3 +267,14 @@ def test_audio_pause_lasts_two_minutes_and_escalation_goes_on(pause_at, heard):
     d = drive.run(plan(), start, DAY0 + 8 * H + 45 * M, [[DAY0 + 8 * H + pause_at * M, "silence", None]])
     assert [(int((t - DAY0 - 8 * H) // M), p) for t, p in d.sounds] == heard
     assert [r["event"] for _, r in d.out].count("alarm_paused") == 1
+
+
+@pytest.mark.parametrize("until, low", [(21 * H, False), (21 * H + 1, True)])
+def test_supply_low_as_soon_as_the_supply_covers_less_than_24_hours(until, low):
+    """One dose a day at 21:00, the last capsule taken at 20:36: the empty carousel still covers the
+    next 24 h until 21:00 (the next dose is then exactly 24 h away), and not a second longer."""
+    once = plan(steps=[{"doses": [{"time": "21:00", "mg": 300}]}])
+    start = DAY0 + 20 * H
+    d = drive.run(once, start, DAY0 + until, [[DAY0 + 20 * H + 36 * M, "take", None]], filled=1)
+    lows = [(t, r["doses_left"]) for t, r in d.out if r["event"] == "supply_low"]
+    assert lows == ([(DAY0 + 21 * H + 1, 0)] if low else [])

@@ -50,6 +50,7 @@ class Controller:
         self._due = None  # next_due(), worked out at the end of each input
         self._due_other = None  # the same without screen notes: before it, ticks need no _advance
         self._fields = None  # (slot, its screen fields), the last asked for
+        self._supply_due = None  # device time the supply stops covering 24 h (checked then)
         self.tries = 0
         self.then = None  # slot to present once homing is done
         self.pending = []  # records made while the motor turns: stored after (no flash writes then)
@@ -146,6 +147,8 @@ class Controller:
                 self._raise("dose_due", A.LOW)
         elif "dose_due" in self.alarms.active:
             self._clear("dose_due")
+        if self._supply_due is not None and w >= self._supply_due:
+            self._check_supply()
         self._check_gap()
         self._check_cannot(cur)
         if self.note is not None and self.elapsed >= self.note[2]:
@@ -229,18 +232,31 @@ class Controller:
             self._clear("cannot_dispense")
 
     def _check_supply(self):
+        # supply_low when the doses left cover less than 24 h of the plan: when the dose after the last
+        # one left is due within 24 h. Otherwise note when that will be (a time-driven check).
         st = self.st
-        if st.sched is None or st.supply > 24 * 60 // self.p.min_interval.lo:
-            return  # more doses left than any plan can ask for in 24 h
-        need = 0
+        self._supply_due = None
+        if st.sched is None or st.supply_low or st.supply > 24 * 60 // self.p.min_interval.lo:
+            return  # no plan, already said, or more doses left than any plan asks for in 24 h
+        uncovered = None  # the first dose the supply does not cover
+        left = st.supply
         d = st.sched.local_day(self.wall)
-        for day in (d, d + 1):
+        for day in range(d, d + 2 + st.supply):
             for s in st.sched.slots(day):
-                if self.wall <= s.t < self.wall + self.p.supply_low_s and self._open(s):
-                    need += 1
-        if st.supply < need and not st.supply_low:
+                if s.t >= self.wall and self._open(s):
+                    if left == 0:
+                        uncovered = s
+                        break
+                    left -= 1
+            if uncovered is not None:
+                break
+        if uncovered is None:
+            return
+        if uncovered.t - self.wall < self.p.supply_low_s:
             self._record("supply_low", doses_left=st.supply)
             self._raise("supply", A.LOW)
+        else:
+            self._supply_due = uncovered.t - self.p.supply_low_s + 1  # "less than 24 h": a second later
 
     def _untrust(self, reason):
         self._record("clock_untrusted", reason=reason)
@@ -274,6 +290,8 @@ class Controller:
                     cands.append(nxt.t - self.p.alarm_high_before_min * 60)
             if st.gap_from is not None and self._many():
                 cands.append(w + st.gap_from + self.p.gap_alarm_min * 60 - self.elapsed)
+        if self._supply_due is not None:
+            cands.append(self._supply_due)
         if self.alarms.paused_until is not None:
             cands.append(w + self.alarms.paused_until - self.elapsed)
         best = None
@@ -312,6 +330,7 @@ class Controller:
         elif not st.trusted:
             self._raise("clock_untrusted", A.MEDIUM)
         self._advance()
+        self._check_supply()
         self._start("home", None)
         return self._end()
 
