@@ -174,6 +174,8 @@ def scenario(file: Path, as_json: bool) -> None:
     except ScenarioError as ex:
         click.echo(f"error: {file}: {ex}", err=True)
         sys.exit(2)
+    for w in sc.warnings:
+        click.echo(f"warning: {file}: {w}", err=True)
     dev = run_scenario(sc)
     for t, rec in contract_events(dev):
         line = event_json(t, rec)

@@ -52,6 +52,7 @@ class Scenario:
     patient: str | None = None
     seed: int = 0
     compartments: int = 28
+    warnings: list[str] = field(default_factory=list)  # said on stderr; the run goes on
 
 
 def _time(value: Any, where: str) -> int:
@@ -71,9 +72,10 @@ def _int(obj: dict, key: str, where: str, lo: int = 0) -> int:
 def parse_scenario(obj: Any) -> Scenario:
     if not isinstance(obj, dict):
         raise ScenarioError("a scenario is a JSON object")
+    warnings: list[str] = []
     unknown = sorted(set(obj) - TOP_KEYS)
-    if unknown:
-        raise ScenarioError(f"unknown scenario key(s): {', '.join(unknown)}")
+    if unknown:  # notes and comments are welcome; a key the runner does not know is said, not fatal
+        warnings.append(f"ignored unknown scenario key(s): {', '.join(unknown)}")
     for key in ("plan", "start", "until"):
         if key not in obj:
             raise ScenarioError(f"missing scenario key: {key}")
@@ -103,7 +105,9 @@ def parse_scenario(obj: Any) -> Scenario:
                 raise ScenarioError(f"{where}: {do} needs '{need}'")
         extra = set(args) - set(ARGS.get(do, ()))
         if extra:
-            raise ScenarioError(f"{where}: unknown argument(s) for {do}: {', '.join(sorted(extra))}")
+            warnings.append(f"{where}: ignored unknown argument(s) for {do}: {', '.join(sorted(extra))}")
+            for k in extra:
+                del args[k]
         if do == "set_clock":
             args["to"] = _time(args["to"], f"{where}.to")
         if do == "refill":
@@ -116,7 +120,7 @@ def parse_scenario(obj: Any) -> Scenario:
     if patient is not None and patient not in PATIENTS:
         raise ScenarioError(f"patient: unknown model {patient!r} (known: {', '.join(PATIENTS)})")
     sc = Scenario(obj["plan"], start, until, actions, signatures_required=sig == "required",
-                  key=obj.get("key"), patient=patient)
+                  key=obj.get("key"), patient=patient, warnings=warnings)
     if "filled" in obj:
         sc.filled = _int(obj, "filled", "scenario")
     if "seed" in obj:

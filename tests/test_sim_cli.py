@@ -77,3 +77,18 @@ def test_the_carousel_turns_forward_one_compartment_per_dose_and_passes_home():
     assert pos == [i % 28 + 1 for i in range(34)]  # compartment after compartment, round again after 28
     # all forward: one pitch per dose, two when passing the home stop after compartment 28
     assert c.turned == 34 + 1 and c.home_passes == 2  # homing at power-on, then once round
+
+
+def test_unknown_keys_in_a_scenario_are_warned_about_not_fatal(tmp_path: Path):
+    import json
+
+    sc = {"plan": demo_plan(), "start": "2026-03-01T20:00:00Z", "until": "2026-03-01T22:00:00Z",
+          "_comment": "a note", "actions": [{"at": "2026-03-01T20:45:00Z", "do": "take", "why": "on time"}]}
+    f = tmp_path / "s.json"
+    f.write_text(json.dumps(sc))
+    res = subprocess.run([str(Path(sys.executable).parent / "steadydose-sim"), "scenario", str(f), "--json"],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0
+    assert "ignored unknown scenario key(s): _comment" in res.stderr and "why" in res.stderr
+    events = [json.loads(line) for line in res.stdout.splitlines()]  # stdout stays JSON lines only
+    assert [e["event"] for e in events if e["event"] == "dispensed"] == ["dispensed"]
