@@ -1,5 +1,5 @@
-# Plan format v1 (DESIGN.md): validation with rule ids, parsing into integer schedules, and the
-# plan-shaped pieces of a stop request (the taper plan) and of a plan change (R-TRANSITION).
+# Plan format v1 (DESIGN.md): validation with rule ids, the signed envelope, and the check of a plan
+# change (R-TRANSITION). The parsed plan and the taper plan live in regimen.py (re-exported below).
 # Everything that validates a plan goes through check_plan, on CPython and on the device alike, so
 # the violation list must be identical on both: fields are visited in a fixed order (never in dict
 # order, which MicroPython does not keep) and messages use plain % formatting of ints and strings.
