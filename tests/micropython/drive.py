@@ -67,10 +67,16 @@ class Drive:
         self.boot = self.true
         if self.lost:
             self.off = RTC_LOST - self.true
-        st = rebuild(self.journal.records(), self.plans)
-        self.ctrl = Controller(st, self.journal, compartments=self.n)
+        faults = self.boot_storage()
         lost, self.lost = self.lost, False
         self.perform(self.ctrl.power_on(self.wall(), self.mono(), lost))
+        if faults:
+            self.perform(self.ctrl.storage_fault(self.wall(), self.mono(), faults))
+
+    def boot_storage(self):
+        """Rebuild the state from what survived the power cut and make the controller. -> faults"""
+        self.ctrl = Controller(rebuild(self.journal.records(), self.plans), self.journal, compartments=self.n)
+        return []
 
     def do(self, what, arg=None):
         if what == "power_on":

@@ -16,7 +16,7 @@
 import json
 
 import mpytest
-from drive import RTC_LOST, Drive
+from drive import Drive
 
 from steadydose import gate, storage
 from steadydose.controller import Controller
@@ -65,11 +65,6 @@ class _PlansTap:
 
     def get(self, plan_id, version):
         return self.inner.get(plan_id, version)
-
-
-def storage_fault(ctrl, faults, wall, mono):
-    """Log fault {kind: storage} (+ a MEDIUM alarm) through the controller."""
-    return ctrl.storage_fault(wall, mono, faults)
 
 
 def norm(obj):
@@ -136,23 +131,14 @@ class StorageDrive(Drive):
     def during_move(self):
         pass
 
-    def power_on(self):
-        if self.on:
-            return
-        self.on = True
-        self.boot = self.true
-        if self.lost:
-            self.off = RTC_LOST - self.true
+    def boot_storage(self):
         if self.booted and self.remount is not None:
             self.remount()
         self.booted = True
         st, j, plans, faults = storage.recover(self.root, self.fsobj, seg_bytes=self.seg_bytes, keep=self.keep)
         self.boot_faults.append(faults)
         self.attach(st, j, plans)
-        lost, self.lost = self.lost, False
-        self.perform(self.ctrl.power_on(self.wall(), self.mono(), lost))
-        if faults:
-            self.perform(storage_fault(self.ctrl, faults, self.wall(), self.mono()))
+        return faults
 
     def attach(self, st, j, plans):
         self.store = j
@@ -361,7 +347,7 @@ def check_boot(d, root, fs, tag, lo, hi, tally, seg_bytes, keep, faults_ok=False
         b.attach(st, j, plans)
         b.perform(b.ctrl.power_on(b.wall(), b.mono(), False))
         if faults:
-            b.perform(storage_fault(b.ctrl, faults, b.wall(), b.mono()))
+            b.perform(b.ctrl.storage_fault(b.wall(), b.mono(), faults))
             logged = [r for _, r in b.out if r["event"] == "fault" and r.get("kind") == "storage"]
             ok &= mpytest.check(len(logged) == 1 and ("storage" in b.ctrl.alarms.active
                                                     or "storage" in b.ctrl.alarms.latched),
